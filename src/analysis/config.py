@@ -17,6 +17,6 @@ RUN_CONFIG = PROJECT_ROOT / "workbook.yml"
 KERNEL_NAME = "ecommerce-workbook"
 
 
-def data_dir_from_env(default: Path = DEMO_DATA_DIR) -> Path:
-    """The data directory a notebook reads when its parameter is empty: $WORKBOOK_DATA_DIR or the demo data."""
-    return Path(os.environ.get("WORKBOOK_DATA_DIR") or default)
+def resolve_data_dir(data_dir: str | Path = "") -> Path:
+    """The data directory a notebook reads: its ``data_dir`` parameter, else $WORKBOOK_DATA_DIR, else the demo data."""
+    return Path(data_dir or os.environ.get("WORKBOOK_DATA_DIR") or DEMO_DATA_DIR)

@@ -86,6 +86,7 @@ def _table(
     *,
     key: tuple[str, ...] = (),
     foreign_keys: tuple[ForeignKey, ...] = (),
+    time_column: str | None = None,
 ) -> pa.DataFrameSchema:
     return pa.DataFrameSchema(
         columns,
@@ -94,7 +95,7 @@ def _table(
         strict=False,  # extra columns are allowed: clients' extracts carry more than we need
         coerce=False,
         unique=list(key) or None,
-        metadata={"key": key, "foreign_keys": foreign_keys},
+        metadata={"key": key, "foreign_keys": foreign_keys, "time_column": time_column},
     )
 
 
@@ -115,6 +116,7 @@ EVENTS = _table(
         "variant": _one_of(VARIANTS, nullable=True, description="A/B test arm; empty outside an experiment"),
     },
     foreign_keys=(_market_fk,),
+    time_column="event_time",
 )
 
 ORDERS = _table(
@@ -131,6 +133,7 @@ ORDERS = _table(
     },
     key=("order_id",),
     foreign_keys=(_market_fk, ForeignKey(("seller_id",), "sellers", ("seller_id",))),
+    time_column="order_time",
 )
 
 SELLERS = _table(
@@ -145,6 +148,7 @@ SELLERS = _table(
     },
     key=("seller_id",),
     foreign_keys=(_market_fk,),
+    time_column="signup_date",
 )
 
 SURVEYS = _table(
@@ -158,6 +162,7 @@ SURVEYS = _table(
         "nps": pa.Column("Int64", pa.Check.in_range(0, 10), nullable=True, description="likelihood to recommend, 0-10"),
     },
     foreign_keys=(_market_fk,),
+    time_column="survey_date",
 )
 
 MARKETS = _table(
@@ -202,6 +207,7 @@ INITIATIVES = _table(
     },
     key=("initiative_id", "market"),
     foreign_keys=(_market_fk,),
+    time_column="launch_date",
 )
 
 TABLES: dict[str, pa.DataFrameSchema] = {
@@ -227,3 +233,8 @@ def key_of(table: str) -> tuple[str, ...]:
 
 def foreign_keys_of(table: str) -> tuple[ForeignKey, ...]:
     return schema_for(table).metadata["foreign_keys"]
+
+
+def time_column_of(table: str) -> str | None:
+    """The column that places a row of ``table`` in time (None for reference tables such as markets)."""
+    return schema_for(table).metadata["time_column"]

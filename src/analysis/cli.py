@@ -1,0 +1,94 @@
+"""The ``workbook`` command: thin wrappers around the package's public functions."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from analysis import config
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from analysis.sources import validate_data_dir
+
+    report = validate_data_dir(args.data_dir)
+    print(report.to_text())
+    return 0 if report.ok else 1
+
+
+def _demo_data(args: argparse.Namespace) -> int:
+    from analysis.sources.demo import write_demo_data
+
+    sizes = {name: value for name, value in (("users", args.users), ("seed", args.seed)) if value is not None}
+    written = write_demo_data(args.out, **sizes)
+    for table, path in written.items():
+        print(f"{table:<12} {path}")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from analysis.pipeline import ConfigError, load_run_config, run_reports
+
+    try:
+        run_config = load_run_config(args.config)
+        result = run_reports(run_config, markets=args.market, notebooks=args.notebook, jobs=args.jobs)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"reports: {result.run_dir}")
+    if result.failed:
+        names = ", ".join(f"{r.notebook} [{r.market}]" for r in result.failed)
+        print(f"error: {len(result.failed)} report(s) failed: {names}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _list(args: argparse.Namespace) -> int:
+    from analysis.pipeline import ConfigError, load_run_config
+
+    try:
+        run_config = load_run_config(args.config)
+    except ConfigError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    for item in run_config.notebooks:
+        scope = ", ".join(run_config.markets) if item.per_market else "once (ALL)"
+        print(f"{item.notebook:<28} {scope}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="workbook", description="E-commerce strategy workbook")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    validate = commands.add_parser("validate", help="check a data directory against the data contract")
+    validate.add_argument("data_dir", type=Path, help="folder with events.parquet, markets.csv, ...")
+    validate.set_defaults(handler=_validate)
+
+    demo = commands.add_parser("demo-data", help="write the deterministic demo data set")
+    demo.add_argument("--out", type=Path, default=config.DEMO_DATA_DIR, help="output folder (default data/demo)")
+    demo.add_argument("--users", type=int, default=None, help="number of users (about 25 events each)")
+    demo.add_argument("--seed", type=int, default=None, help="random seed (same seed, same data)")
+    demo.set_defaults(handler=_demo_data)
+
+    run = commands.add_parser("run", help="run the notebooks through Papermill and render HTML reports")
+    run.add_argument("--config", type=Path, default=config.RUN_CONFIG, help="run configuration (workbook.yml)")
+    run.add_argument("--market", action="append", help="only this market (repeatable)")
+    run.add_argument("--notebook", action="append", help="only this notebook, by name (repeatable)")
+    run.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: one per core)")
+    run.set_defaults(handler=_run)
+
+    listing = commands.add_parser("list", help="show which notebooks run for which markets")
+    listing.add_argument("--config", type=Path, default=config.RUN_CONFIG, help="run configuration (workbook.yml)")
+    listing.set_defaults(handler=_list)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Presentation: chart theme, formatted tables and findings sentences; no new statistics are computed here."""

@@ -1,0 +1,18 @@
+"""Sources: the backend connection, the workbook's files, foreign formats, validation and demo data.
+
+Nothing else in the workbook touches raw files.
+"""
+
+from analysis.sources.connection import connect
+from analysis.sources.files import DataFileError, find_table_files, load_tables
+from analysis.sources.validate import ValidationReport, Violation, validate_data_dir
+
+__all__ = [
+    "DataFileError",
+    "ValidationReport",
+    "Violation",
+    "connect",
+    "find_table_files",
+    "load_tables",
+    "validate_data_dir",
+]

@@ -1,0 +1,149 @@
+"""Reading the workbook's own files (parquet and CSV) into Ibis tables, conformed to the contract's types."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import ibis
+import ibis.expr.datatypes as dt
+
+from analysis import contract
+from analysis.sources.connection import connect
+
+SUFFIXES = (".parquet", ".csv")
+
+
+class DataFileError(ValueError):
+    """A data file that cannot be read or does not fit the contract; the message names the file."""
+
+
+@dataclass(frozen=True)
+class TableFile:
+    """Where one contract table lives in a data directory."""
+
+    table: str
+    path: Path  # a file, or a directory of parquet files
+
+    @property
+    def fmt(self) -> str:
+        return "csv" if self.path.suffix == ".csv" else "parquet"
+
+
+def find_table_files(data_dir: Path | str) -> dict[str, TableFile]:
+    """The contract tables present in ``data_dir``: ``<table>.parquet``, ``<table>.csv`` or a ``<table>/`` folder.
+
+    Raises
+    ------
+    DataFileError
+        if ``data_dir`` does not exist, or one table is present in two forms (which one is meant is unclear).
+    """
+    data_dir = Path(data_dir)
+    if not data_dir.is_dir():
+        raise DataFileError(f"{data_dir}: no such data directory (expected a folder holding e.g. events.parquet)")
+    found: dict[str, TableFile] = {}
+    for table in contract.TABLES:
+        candidates = [data_dir / f"{table}{suffix}" for suffix in SUFFIXES]
+        folder = data_dir / table
+        if folder.is_dir() and any(folder.glob("*.parquet")):
+            candidates.append(folder)
+        present = [path for path in candidates if path.exists()]
+        if len(present) > 1:
+            names = ", ".join(path.name for path in present)
+            raise DataFileError(f"{data_dir}: table {table!r} is given twice ({names}); keep one of them")
+        if present:
+            found[table] = TableFile(table, present[0])
+    return found
+
+
+def read_table(table_file: TableFile, con) -> ibis.Table:
+    """Register one file with the backend as an Ibis table named after the contract table."""
+    path = table_file.path
+    try:
+        if table_file.fmt == "csv":
+            return con.read_csv(path, table_name=table_file.table)
+        source = str(path / "*.parquet") if path.is_dir() else path
+        return con.read_parquet(source, table_name=table_file.table)
+    except Exception as error:  # the engine's own message says what is broken; we add where
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataFileError(f"{path}: cannot be read as {table_file.fmt} ({first_line})") from error
+
+
+def conform(table: ibis.Table, name: str) -> ibis.Table:
+    """Cast columns whose stored type is a harmless variant of the contract's (date vs timestamp, int vs float).
+
+    Anything else is left as it is for validation to report: a cast must never hide bad data.
+    """
+    schema = contract.schema_for(name)
+    casts = {}
+    for column, spec in schema.columns.items():
+        if column not in table.columns:
+            continue
+        want = expected_type(spec.dtype)
+        have = table.schema()[column]
+        if want == "date" and (have.is_date() or (have.is_timestamp() and have.timezone is None)):
+            casts[column] = table[column].cast(dt.Timestamp(scale=6))
+        elif want == "utc_timestamp" and have.is_timestamp() and have.timezone is not None:
+            casts[column] = table[column].cast(dt.Timestamp(timezone="UTC", scale=6))
+        elif want == "floating" and have.is_integer():
+            casts[column] = table[column].cast("float64")
+        elif want == "integer" and have.is_floating():
+            continue  # fractional scores are a data error, not a type variant
+    return table.mutate(**casts) if casts else table
+
+
+def expected_type(pandera_dtype) -> str:
+    """The contract dtype as a family name: string, utc_timestamp, date, integer, floating or boolean."""
+    text = str(pandera_dtype)
+    if text.startswith("datetime64") and "UTC" in text:
+        return "utc_timestamp"
+    if text.startswith("datetime64"):
+        return "date"
+    if text.lower().startswith("int"):
+        return "integer"
+    if text.startswith("float"):
+        return "floating"
+    if text.startswith("bool"):
+        return "boolean"
+    return "string"
+
+
+def type_matches(family: str, have: dt.DataType) -> bool:
+    """Whether a stored Ibis type fits a contract type family (after :func:`conform`)."""
+    checks = {
+        "string": have.is_string(),
+        "utc_timestamp": have.is_timestamp() and have.timezone is not None,
+        "date": have.is_timestamp() or have.is_date(),
+        "integer": have.is_integer(),
+        "floating": have.is_floating() or have.is_decimal(),
+        "boolean": have.is_boolean(),
+    }
+    return checks[family]
+
+
+def load_tables(
+    data_dir: Path | str, con=None, tables: list[str] | None = None
+) -> dict[str, ibis.Table]:
+    """Every contract table present in ``data_dir`` as an Ibis table on ``con`` (a new DuckDB backend if None).
+
+    Nothing is read into memory: the tables are views over the files. Use :func:`validate_data_dir` to check them.
+
+    Parameters
+    ----------
+    data_dir
+        folder holding ``events.parquet``, ``markets.csv`` ... (see data/README.md).
+    con
+        an Ibis backend from :func:`analysis.sources.connect`.
+    tables
+        only these tables (each must be present); all present ones when None.
+    """
+    con = con if con is not None else connect()
+    files = find_table_files(data_dir)
+    wanted = list(files) if tables is None else list(tables)
+    for name in wanted:
+        contract.schema_for(name)  # unknown table names fail with the list of known ones
+        if name not in files:
+            raise DataFileError(
+                f"{data_dir}: table {name!r} not found (looked for {name}.parquet, {name}.csv, {name}/*.parquet)"
+            )
+    return {name: conform(read_table(files[name], con), name) for name in wanted}
