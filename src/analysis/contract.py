@@ -46,7 +46,7 @@ ISO_ALPHA2 = r"^[A-Z]{2}$"
 ISO_4217 = r"^[A-Z]{3}$"
 QUARTER = r"^\d{4}Q[1-4]$"
 
-UTC_TIMESTAMP = pd.DatetimeTZDtype("ns", "UTC")
+UTC_TIMESTAMP = pd.DatetimeTZDtype("us", "UTC")  # microseconds: pandas 3, parquet and DuckDB all use them
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ def _utc_time(description: str) -> pa.Column:
 
 def _date(description: str, *, nullable: bool = False) -> pa.Column:
     # Dates are stored as timestamps at midnight, no time zone (pandas has no plain date dtype).
-    return pa.Column("datetime64[ns]", nullable=nullable, description=description)
+    return pa.Column("datetime64[us]", nullable=nullable, description=description)
 
 
 def _table(
