@@ -63,8 +63,8 @@ bench: setup-test data ## benchmarks: report pipeline vs plain commands, funnel 
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 lock: | $(BIN)/uv ## re-resolve the lock files after editing requirements*.in
-	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
-	$(BIN)/uv pip compile --python-version 3.11 --generate-hashes requirements-test.in -c requirements.lock \
+	$(BIN)/uv pip compile --python-version 3.11 requirements.in -o requirements.lock
+	$(BIN)/uv pip compile --python-version 3.11 requirements-test.in -c requirements.lock \
 	  -o requirements-test.lock
 
 clean: ## remove the environment, demo data and reports

@@ -1,0 +1,47 @@
+"""Every notebook keeps the house rules; execution itself is checked by nbval (`pytest --nbval-lax notebooks`)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
+
+NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
+# every notebook takes these, because the pipeline passes them to every notebook
+PIPELINE_PARAMETERS = ("market", "start_date", "end_date", "data_dir")
+
+
+def cells_of(path: Path) -> list[dict]:
+    return json.loads(path.read_text())["cells"]
+
+
+def test_when_the_notebooks_folder_is_listed_then_the_first_notebook_is_there():
+    assert NOTEBOOKS_DIR / "data_overview.ipynb" in NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_when_a_notebook_is_stored_then_it_has_one_parameters_cell_and_no_outputs(path: Path):
+    cells = cells_of(path)
+    tagged = [cell for cell in cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
+    assert len(tagged) == 1
+    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in cells if cell["cell_type"] == "code")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_when_a_notebook_opens_then_a_title_comes_first_and_the_parameters_second(path: Path):
+    cells = cells_of(path)
+    assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
+    assert "parameters" in cells[1]["metadata"].get("tags", [])
+    source = "".join(cells[1]["source"])
+    for name in PIPELINE_PARAMETERS:
+        assert f"{name} = " in source, f"{path.name}: parameters cell lacks {name}"
+    for line in filter(None, source.splitlines()):
+        assert "#" in line, f"{path.name}: parameter line without a comment saying its meaning: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_when_a_notebook_is_run_then_it_asks_for_the_workbook_kernel(path: Path):
+    assert json.loads(path.read_text())["metadata"]["kernelspec"]["name"] == KERNEL_NAME
