@@ -50,7 +50,7 @@ reports: setup data ## run every notebook for every market and render reports/in
 	$(BIN)/workbook run $(if $(JOBS),--jobs $(JOBS))
 
 test: setup-test ## the whole test suite (unit, notebooks, pipeline, browser)
-	$(BIN)/python -m pytest -n 2 --dist loadgroup
+	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax
 
 lint: setup-test ## ruff lint and format check
 	$(BIN)/ruff check src tests benchmarks
