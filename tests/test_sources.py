@@ -170,3 +170,13 @@ def test_when_events_live_in_a_folder_of_parquet_parts_then_all_parts_load(tmp_p
 
     assert int(loaded["events"].count().execute()) == 12
     assert pd.Timestamp(loaded["events"].event_time.max().execute()) == pd.Timestamp("2025-02-28T23:59:30Z")
+
+
+def test_when_only_some_tables_matter_then_raise_if_invalid_ignores_the_others(tmp_path: Path):
+    tables = tiny_tables()
+    tables["orders"].loc[0, "amount"] = 0.0
+    report = validate_data_dir(write_tables(tmp_path, tables))
+
+    report.raise_if_invalid(tables=["events", "markets"])
+    with pytest.raises(DataFileError, match=r"1 data problem\(s\) in .*\n  - .*orders.parquet, column 'amount'"):
+        report.raise_if_invalid(tables=["events", "orders"])

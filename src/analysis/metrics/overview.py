@@ -16,6 +16,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from analysis import contract
 
 ALL_MARKETS = "ALL"
+TABLES_USED = ("events", "orders", "sellers", "markets")  # the overview cannot be trusted if one of these is invalid
 FREQUENCIES = {"week": "W", "month": "M", "quarter": "Q"}
 
 

@@ -7,7 +7,8 @@ million rows is checked in one scan and never pulled into pandas.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import ibis
@@ -37,6 +38,7 @@ class Violation:
     valid: str
     count: int | None = None
     examples: tuple = ()
+    table: str | None = None
 
     def __str__(self) -> str:
         where = f"{self.file}, column {self.column!r}" if self.column else self.file
@@ -69,9 +71,13 @@ class ValidationReport:
             lines.extend(f"  - {violation}" for violation in self.violations)
         return "\n".join(lines)
 
-    def raise_if_invalid(self) -> None:
-        if not self.ok:
-            raise DataFileError(self.to_text())
+    def raise_if_invalid(self, tables: Iterable[str] | None = None) -> None:
+        """Raise :class:`DataFileError` listing the problems (only those of ``tables`` when given)."""
+        wanted = None if tables is None else set(tables)
+        problems = [v for v in self.violations if wanted is None or v.table is None or v.table in wanted]
+        if problems:
+            listed = "\n".join(f"  - {violation}" for violation in problems)
+            raise DataFileError(f"{len(problems)} data problem(s) in {self.data_dir}:\n{listed}")
 
 
 def validate_data_dir(data_dir: Path | str, con=None) -> ValidationReport:
@@ -87,7 +93,7 @@ def validate_data_dir(data_dir: Path | str, con=None) -> ValidationReport:
     for table in contract.REQUIRED_TABLES:
         if table not in files:
             report.violations.append(
-                Violation(str(data_dir / table), None, "required table is missing", f"{table}.parquet or .csv")
+                Violation(str(data_dir / table), None, "required table is missing", f"{table}.parquet or .csv", table=table)
             )
     loaded: dict[str, ibis.Table] = {}
     for name, table_file in files.items():
@@ -96,13 +102,14 @@ def validate_data_dir(data_dir: Path | str, con=None) -> ValidationReport:
             report.rows[name] = int(table.count().execute())
         except Exception as error:  # a corrupt file: report it, check the others
             problem = _first_line(error).removeprefix(f"{table_file.path}: ")
-            report.violations.append(Violation(str(table_file.path), None, problem, "a readable file"))
+            report.violations.append(Violation(str(table_file.path), None, problem, "a readable file", table=name))
             continue
         report.files[name] = str(table_file.path)
         loaded[name] = table
-        report.violations.extend(check_table(table, name, str(table_file.path)))
+        report.violations.extend(replace(v, table=name) for v in check_table(table, name, str(table_file.path)))
     for name, table in loaded.items():
-        report.violations.extend(check_foreign_keys(table, name, loaded, report.files[name]))
+        found = check_foreign_keys(table, name, loaded, report.files[name])
+        report.violations.extend(replace(v, table=name) for v in found)
     return report
 
 
