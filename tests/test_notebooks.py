@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -27,7 +28,9 @@ def test_when_a_notebook_is_stored_then_it_has_one_parameters_cell_and_no_output
     cells = cells_of(path)
     tagged = [cell for cell in cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
     assert len(tagged) == 1
-    assert all(not cell.get("outputs") and cell.get("execution_count") is None for cell in cells if cell["cell_type"] == "code")
+    assert all(
+        not cell.get("outputs") and cell.get("execution_count") is None for cell in cells if cell["cell_type"] == "code"
+    )
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
@@ -38,8 +41,11 @@ def test_when_a_notebook_opens_then_a_title_comes_first_and_the_parameters_secon
     source = "".join(cells[1]["source"])
     for name in PIPELINE_PARAMETERS:
         assert f"{name} = " in source, f"{path.name}: parameters cell lacks {name}"
-    for line in filter(None, source.splitlines()):
-        assert "#" in line, f"{path.name}: parameter line without a comment saying its meaning: {line!r}"
+    lines = source.splitlines()
+    for number, line in enumerate(lines):
+        if re.match(r"^[A-Za-z_]\w* = ", line):  # a parameter: its comment is on its line or just above
+            commented = "#" in line or (number > 0 and lines[number - 1].lstrip().startswith("#"))
+            assert commented, f"{path.name}: parameter without a comment saying its meaning: {line!r}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

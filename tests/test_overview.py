@@ -8,7 +8,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from analysis.metrics.overview import Scope, check_market_known, conversion_change, kpis_over_time, table_coverage
+from analysis.metrics.overview import (
+    Scope,
+    check_market_known,
+    conversion_change,
+    kpis_over_time,
+    table_coverage,
+)
 from analysis.sources import load_tables
 
 

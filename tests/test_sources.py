@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from tiny_data import tiny_tables, write_tables
 
 from analysis import contract
 from analysis.cli import main
 from analysis.sources import DataFileError, load_tables, validate_data_dir
-from tiny_data import tiny_tables, write_tables
 
 
 def test_when_every_table_fits_the_contract_then_validation_passes_and_counts_rows(tiny_data_dir: Path):

@@ -16,7 +16,12 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportion_
 from analysis import contract
 
 ALL_MARKETS = "ALL"
-TABLES_USED = ("events", "orders", "sellers", "markets")  # the overview cannot be trusted if one of these is invalid
+TABLES_USED = (
+    "events",
+    "orders",
+    "sellers",
+    "markets",
+)  # the overview cannot be trusted if one of these is invalid
 FREQUENCIES = {"week": "W", "month": "M", "quarter": "Q"}
 
 
@@ -166,7 +171,11 @@ def _orders_per_period(orders: ibis.Table, unit: str) -> pd.DataFrame:
 
 def _active_sellers(sellers: ibis.Table, periods: pd.Series, freq: str) -> pd.DataFrame:
     bounds = pd.DataFrame({"period": sorted(periods.dropna().unique())})
-    offset = {"week": pd.DateOffset(weeks=1), "month": pd.DateOffset(months=1), "quarter": pd.DateOffset(months=3)}
+    offset = {
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+    }
     bounds["period_end"] = bounds.period + offset[freq]
     window = ibis.memtable(bounds)
     active = sellers.cross_join(window).filter(

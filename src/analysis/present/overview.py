@@ -69,10 +69,12 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     shown = pd.DataFrame({"period": kpis.period.dt.strftime("%Y-%m-%d")})
     shown["sessions"] = kpis.sessions.map(fmt.count)
     shown["conversion"] = kpis.conversion_rate.map(lambda rate: fmt.percent(rate, 2))
-    shown["95% CI"] = [fmt.interval(lo, hi, digits=2) for lo, hi in zip(kpis.conversion_ci_low, kpis.conversion_ci_high)]
+    shown["95% CI"] = [
+        fmt.interval(lo, hi, digits=2) for lo, hi in zip(kpis.conversion_ci_low, kpis.conversion_ci_high, strict=True)
+    ]
     if "orders" in kpis:
         shown["orders"] = kpis.orders.map(fmt.count)
-        shown["revenue"] = [fmt.money(amount, cur) for amount, cur in zip(kpis.revenue, kpis.currency)]
+        shown["revenue"] = [fmt.money(amount, cur) for amount, cur in zip(kpis.revenue, kpis.currency, strict=True)]
     if "active_sellers" in kpis:
         shown["active sellers"] = kpis.active_sellers.map(fmt.count)
     return shown.set_index("period")

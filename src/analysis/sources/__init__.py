@@ -5,6 +5,7 @@ Nothing else in the workbook touches raw files.
 
 from analysis.sources.connection import connect
 from analysis.sources.files import DataFileError, find_table_files, load_tables
+from analysis.sources.reference import read_hofstede, read_world_bank_csv
 from analysis.sources.validate import ValidationReport, Violation, validate_data_dir
 
 __all__ = [
@@ -14,5 +15,7 @@ __all__ = [
     "connect",
     "find_table_files",
     "load_tables",
+    "read_hofstede",
+    "read_world_bank_csv",
     "validate_data_dir",
 ]

@@ -121,9 +121,7 @@ def type_matches(family: str, have: dt.DataType) -> bool:
     return checks[family]
 
 
-def load_tables(
-    data_dir: Path | str, con=None, tables: list[str] | None = None
-) -> dict[str, ibis.Table]:
+def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None) -> dict[str, ibis.Table]:
     """Every contract table present in ``data_dir`` as an Ibis table on ``con`` (a new DuckDB backend if None).
 
     Nothing is read into memory: the tables are views over the files. Use :func:`validate_data_dir` to check them.

@@ -93,7 +93,13 @@ def validate_data_dir(data_dir: Path | str, con=None) -> ValidationReport:
     for table in contract.REQUIRED_TABLES:
         if table not in files:
             report.violations.append(
-                Violation(str(data_dir / table), None, "required table is missing", f"{table}.parquet or .csv", table=table)
+                Violation(
+                    str(data_dir / table),
+                    None,
+                    "required table is missing",
+                    f"{table}.parquet or .csv",
+                    table=table,
+                )
             )
     loaded: dict[str, ibis.Table] = {}
     for name, table_file in files.items():
@@ -122,7 +128,12 @@ def check_table(table: ibis.Table, name: str, file: str) -> list[Violation]:
         family = expected_type(spec.dtype)
         if column not in table.columns:
             violations.append(
-                Violation(file, column, "column is missing", f"columns {list(schema.columns)}; found {table.columns}")
+                Violation(
+                    file,
+                    column,
+                    "column is missing",
+                    f"columns {list(schema.columns)}; found {table.columns}",
+                )
             )
             continue
         have = table.schema()[column]
