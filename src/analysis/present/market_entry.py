@@ -1,0 +1,169 @@
+"""Charts, tailoring notes and findings sentences for the market-entry notebook (no new statistics here)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
+
+# (dimension, high or low, what to stress in the offer and the marketing)
+_TAILORING_RULES: tuple[tuple[str, str, str], ...] = (
+    (
+        "uai",
+        "high",
+        "stress guarantees, free returns, trusted local payment methods and clear delivery dates",
+    ),
+    ("uai", "low", "lead with novelty and new sellers; a light returns message is enough"),
+    ("idv", "low", "use social proof: reviews, community picks, group and referral offers"),
+    ("idv", "high", "personalise: individual recommendations, self-expression, own-style collections"),
+    ("pdi", "high", "show authority: expert curation, brand endorsements, formal customer service"),
+    ("mas", "high", "signal achievement: best-sellers, rankings, premium and performance claims"),
+    ("mas", "low", "signal care: maker stories, sustainability, quality of life"),
+    ("lto", "high", "reward patience: loyalty programmes, durability, value over time"),
+    ("lto", "low", "be immediate: time-limited deals, fast delivery, tradition and heritage cues"),
+    ("ivr", "high", "sell enjoyment: leisure, gifting, treat-yourself moments"),
+    ("ivr", "low", "sell usefulness: practical value, savings, restraint"),
+)
+
+
+def tailoring_notes(dimensions: pd.DataFrame) -> pd.DataFrame:
+    """Per-market tailoring notes from Hofstede scores (rules of thumb, thresholds ``HIGH``/``LOW``).
+
+    Returns one row per market and triggered rule: ``market``, ``dimension``, ``score``, ``level`` and
+    ``note``.
+    Markets without Hofstede scores get one row saying so.
+    """
+    rows = []
+    for market, scores in dimensions.iterrows():
+        if scores.isna().all():
+            rows.append({"market": market, "dimension": "", "score": float("nan"), "level": "", "note": "no data"})
+            continue
+        for dimension, level, note in _TAILORING_RULES:
+            value = scores.get(dimension)
+            if pd.isna(value):
+                continue
+            if (level == "high" and value >= HIGH) or (level == "low" and value <= LOW):
+                rows.append({"market": market, "dimension": dimension, "score": value, "level": level, "note": note})
+    return pd.DataFrame(rows, columns=["market", "dimension", "score", "level", "note"])
+
+
+def plot_score_decomposition(ranking: pd.DataFrame, *, title: str = "Score by criterion") -> plt.Figure:
+    """Stacked bars of each market's ``<criterion>_contribution`` (weighted sum) or ``<criterion>_gap_share``
+    (TOPSIS: where the distance to the ideal comes from), best market on top."""
+    suffix = "_contribution" if any(c.endswith("_contribution") for c in ranking.columns) else "_gap_share"
+    columns = [c for c in ranking.columns if c.endswith(suffix)]
+    data = ranking.dropna(subset=["score"]).sort_values("score")[columns]
+    data.columns = [c.removesuffix(suffix) for c in columns]
+    fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
+    data.plot.barh(stacked=True, ax=ax, color=sns.color_palette("deep", len(columns)), width=0.8)
+    ax.set_xlabel(
+        "weighted score (contributions add up to the score)"
+        if suffix == "_contribution"
+        else "share of the distance to the ideal market, by criterion"
+    )
+    ax.set_ylabel("")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def plot_cultural_distance(distance: pd.DataFrame, home: str) -> plt.Figure:
+    """Bar chart of Kogut-Singh distance from ``home``, labelled with the number of dimensions used."""
+    data = distance.drop(index=home, errors="ignore").dropna(subset=["distance"]).sort_values("distance")
+    fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
+    ax.barh(data.index, data["distance"], color=sns.color_palette("deep")[0])
+    for y, (value, used) in enumerate(zip(data["distance"], data["dimensions_used"], strict=True)):
+        ax.text(value, y, f" {used} dims", va="center", fontsize="x-small")
+    ax.set_xlabel(f"Kogut-Singh cultural distance from {home}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_top_k_probability(robustness: pd.DataFrame, top_k: int) -> plt.Figure:
+    """Bars of P(rank <= top_k) under perturbed weights, for markets with a non-zero probability."""
+    data = robustness.loc[robustness["p_top_k"] > 0].sort_values("p_top_k")
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * len(data))))
+    ax.barh(data.index, data["p_top_k"], color=sns.color_palette("deep")[2])
+    ax.set_xlim(0, 1)
+    ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
+    ax.set_xlabel(f"share of weight draws in which the market ranks in the top {top_k}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_tornado(swings: pd.DataFrame, market: str) -> plt.Figure:
+    """Tornado chart for one market: its score when each criterion's weight swings down and up."""
+    data = swings.loc[swings["market"] == market].sort_values("score_range")
+    fig, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(data))))
+    base = data["score_base"].iloc[0]
+    ax.barh(
+        data["criterion"],
+        data["score_low"] - base,
+        left=base,
+        color=sns.color_palette("deep")[3],
+        label="less weight",
+    )
+    ax.barh(
+        data["criterion"],
+        data["score_high"] - base,
+        left=base,
+        color=sns.color_palette("deep")[0],
+        label="more weight",
+    )
+    ax.axvline(base, color="black", linewidth=0.8)
+    ax.set_xlabel(f"score of {market}")
+    ax.legend(fontsize="small")
+    fig.tight_layout()
+    return fig
+
+
+def robustness_phrase(p_top_k: float) -> str:
+    """Words for how robust a top-k placement is."""
+    if p_top_k >= 0.9:
+        return "robust"
+    if p_top_k >= 0.6:
+        return "fairly robust"
+    if p_top_k >= 0.3:
+        return "fragile"
+    return "unlikely"
+
+
+def findings_sentences(
+    ranking: pd.DataFrame,
+    robustness: pd.DataFrame,
+    agreement: pd.DataFrame,
+    plan: pd.DataFrame,
+    *,
+    top_k: int,
+    method: str,
+) -> list[str]:
+    """Plain sentences for the top of the report: the recommendation, how sure it is, and data caveats."""
+    top = ranking.dropna(subset=["score"]).sort_values("rank").head(top_k)
+    sentences = []
+    for market, row in top.iterrows():
+        p = robustness["p_top_k"].get(market, float("nan"))
+        partial = "" if row["weight_coverage"] >= 0.999 else f" (scored on {row['weight_coverage']:.0%} of the weight)"
+        sentences.append(
+            f"{market} ranks #{int(row['rank'])} by {method}{partial}; it stays in the top {top_k} in "
+            f"{p:.0%} of weight draws, so the recommendation is {robustness_phrase(p)}."
+        )
+    contenders = robustness.loc[(robustness["p_top_k"] >= 0.2) & ~robustness.index.isin(top.index)]
+    if not contenders.empty:
+        names = ", ".join(f"{m} ({p:.0%})" for m, p in contenders["p_top_k"].items())
+        sentences.append(f"Close contenders that enter the top {top_k} under other plausible weights: {names}.")
+    for _, row in agreement.iterrows():
+        sentences.append(
+            f"{row['method_a']} and {row['method_b']} agree with Kendall's tau = {row['kendall_tau']:.2f} "
+            f"over {row['markets']} markets."
+        )
+    wave_one = plan.index[plan["wave"] == 1].tolist()
+    sentences.append(
+        f"Wave 1 (attractive, culturally close and robust): {', '.join(wave_one) if wave_one else 'none'}."
+    )
+    unscored = ranking.index[ranking["score"].isna()].tolist()
+    if unscored:
+        sentences.append(f"Not scored for lack of data: {', '.join(unscored)}.")
+    return sentences

@@ -1,0 +1,54 @@
+"""The market-entry notebook runs top to bottom with its default parameters."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
+
+NOTEBOOK = NOTEBOOKS_DIR / "market_entry_scoring.ipynb"
+
+
+def test_when_notebook_is_stored_then_it_has_a_title_a_parameters_cell_and_no_outputs():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+    tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
+    assert tagged == [1]
+    for name in ("home_market", "candidate_markets", "method", "top_k", "market", "start_date", "data_dir"):
+        assert f"{name} = " in nb.cells[1].source
+    assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
+    assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
+
+
+@pytest.mark.slow
+def test_when_notebook_runs_with_topsis_and_ahp_then_it_finishes_with_findings(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    output = tmp_path / "out.ipynb"
+    papermill.execute_notebook(
+        str(NOTEBOOK),
+        str(output),
+        parameters={
+            "method": "topsis",
+            "n_simulations": 200,
+            "ahp_judgements": {
+                "internet_users_pct|lpi_score": 1,
+                "internet_users_pct|cultural_distance": 2,
+                "lpi_score|cultural_distance": 2,
+            },
+            "market": "DE",
+            "start_date": "2025-01-01",
+            "end_date": "2025-03-31",
+        },
+        kernel_name=KERNEL_NAME,
+        progress_bar=False,
+        cwd=str(NOTEBOOKS_DIR),
+    )
+    executed = nbformat.read(output, as_version=4)
+    markdown = [
+        out["data"]["text/markdown"]
+        for cell in executed.cells
+        for out in cell.get("outputs", [])
+        if "text/markdown" in out.get("data", {})
+    ]
+    assert any("Wave 1" in text for text in markdown)
