@@ -1,0 +1,40 @@
+"""The same funnel call gives identical results on PySpark (through Ibis) and on DuckDB."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.metrics.funnel import funnel
+from tests.test_funnel import JOURNEYS, STEPS
+
+pyspark = pytest.importorskip("pyspark", reason="pyspark is a test extra (requirements.in)")
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def spark_backend():
+    import ibis
+    from pyspark.sql import SparkSession
+
+    session = (
+        SparkSession.builder.master("local[1]")
+        .appName("funnel-test")
+        .config("spark.sql.session.timeZone", "UTC")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.ui.enabled", "false")
+        .getOrCreate()
+    )
+    yield ibis.pyspark.connect(session)
+    session.stop()
+
+
+@pytest.mark.parametrize("mode", ["ordered", "strict_order", "any_order"])
+@pytest.mark.parametrize("unit", ["user", "session"])
+def test_when_run_on_spark_then_funnel_equals_duckdb(spark_backend, mode, unit):
+    spark_events = spark_backend.create_table(f"journeys_{mode}_{unit}", JOURNEYS, overwrite=True)
+    on_spark = funnel(spark_events, STEPS, "60min", by="device", unit=unit, mode=mode)
+    on_duckdb = funnel(JOURNEYS, STEPS, "60min", by="device", unit=unit, mode=mode)
+    pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False)
+    assert on_duckdb["units"].sum() > 0
