@@ -10,9 +10,9 @@ from analysis import config
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from analysis.sources import validate_data_dir
+    from analysis.sources import validate_data_dir, validate_ga4_export
 
-    report = validate_data_dir(args.data_dir)
+    report = validate_ga4_export(args.data_dir) if args.ga4 else validate_data_dir(args.data_dir)
     print(report.to_text())
     return 0 if report.ok else 1
 
@@ -63,7 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check a data directory against the data contract")
-    validate.add_argument("data_dir", type=Path, help="folder with events.parquet, markets.csv, ...")
+    validate.add_argument("data_dir", type=Path, help="folder with events.parquet, markets.csv, ... (or a GA4 export)")
+    validate.add_argument("--ga4", action="store_true", help="DATA_DIR is a GA4 BigQuery export (JSON or parquet)")
     validate.set_defaults(handler=_validate)
 
     demo = commands.add_parser("demo-data", help="write the deterministic demo data set")

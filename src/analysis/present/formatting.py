@@ -17,13 +17,14 @@ def points(difference: float, digits: int = 1) -> str:
     return "–" if _missing(difference) else f"{difference * 100:+.{digits}f} pts"
 
 
-def interval(low: float, high: float, *, as_percent: bool = True, digits: int = 1) -> str:
-    """'95% CI 2.9–3.4%' for fractions, or plain numbers when ``as_percent`` is False."""
+def interval(low: float, high: float, *, as_percent: bool = True, digits: int = 1, label: bool = True) -> str:
+    """'95% CI 2.9–3.4%' for fractions, or plain numbers when ``as_percent`` is False; no '95% CI' if not ``label``."""
     if _missing(low) or _missing(high):
-        return "95% CI unavailable"
+        return "95% CI unavailable" if label else "–"
+    prefix = "95% CI " if label else ""
     if as_percent:
-        return f"95% CI {low * 100:.{digits}f}–{high * 100:.{digits}f}%"
-    return f"95% CI {low:,.{digits}f} to {high:,.{digits}f}"
+        return f"{prefix}{low * 100:.{digits}f}–{high * 100:.{digits}f}%"
+    return f"{prefix}{low:,.{digits}f} to {high:,.{digits}f}"
 
 
 def points_interval(low: float, high: float, digits: int = 1) -> str:

@@ -1,0 +1,160 @@
+"""Charts, tables and findings sentences for the customer-journey notebook (numbers come from metrics.journey)."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from analysis.metrics.journey import Contrast, JourneyAnalysis, contrast_extremes
+from analysis.present import formatting as fmt
+
+STEP_LABELS = {
+    "session_start": "Visit",
+    "page_view": "Page view",
+    "view_item": "Product view",
+    "add_to_cart": "Cart",
+    "begin_checkout": "Checkout",
+    "add_payment_info": "Payment info",
+    "purchase": "Purchase",
+}
+
+
+def step_label(step: str) -> str:
+    return STEP_LABELS.get(step, step)
+
+
+def shown_groups(tests: pd.DataFrame) -> tuple[pd.DataFrame, int]:
+    """Groups large enough to show, and how many were suppressed for being below the minimum size."""
+    return tests[~tests["too_small"]], int(tests["too_small"].sum())
+
+
+def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
+    """Sentences a reviewer can act on, each estimate with its 95% interval."""
+    unit = analysis.unit
+    overall = analysis.overall
+    last = overall.iloc[-1]
+    started = int(overall.iloc[0]["units"])
+    if started == 0:
+        return [f"Scope: {scope_label}. No {unit} started the funnel, so there is nothing to analyse."]
+    overall_ci = fmt.interval(last.conversion_from_first_ci_low, last.conversion_from_first_ci_high)
+    sentences = [
+        f"Scope: {scope_label}. Of {fmt.count(started)} {unit}s that reached {step_label(analysis.steps[0])}, "
+        f"{fmt.percent(last.conversion_from_first)} reached {step_label(last.step)} within "
+        f"{_duration(analysis.window)} ({overall_ci})."
+    ]
+    worst = overall.iloc[1:].sort_values("conversion_from_previous").iloc[0]
+    previous = analysis.steps[int(worst.step_index) - 2]
+    sentences.append(
+        f"The steepest drop is {step_label(previous)} → {step_label(worst.step)}: only "
+        f"{fmt.percent(worst.conversion_from_previous)} continue "
+        f"({fmt.interval(worst.conversion_from_previous_ci_low, worst.conversion_from_previous_ci_high)}), "
+        f"{fmt.count(worst.dropped)} {unit}s are lost there."
+    )
+    carts = analysis.abandonment_overall.iloc[0]
+    if carts.trials:
+        sentences.append(
+            f"{fmt.percent(carts.rate)} of {unit}s with a cart did not buy within the window "
+            f"({fmt.interval(carts.rate_ci_low, carts.rate_ci_high)}; {fmt.count(carts.trials)} carts)."
+        )
+    for column, tests in analysis.abandonment.items():
+        contrast = contrast_extremes(tests, column)
+        if contrast:
+            sentences.append(contrast_sentence(contrast, "abandon carts at", unit))
+    for column, tests in analysis.conversion_tests.items():
+        contrast = contrast_extremes(tests, column)
+        if contrast:
+            sentences.append(contrast_sentence(contrast, "convert at", unit))
+    suppressed = sum(shown_groups(t)[1] for t in analysis.conversion_tests.values())
+    suppressed_carts = sum(shown_groups(t)[1] for t in analysis.abandonment.values())
+    if suppressed or suppressed_carts:
+        sentences.append(
+            f"Groups below {analysis.min_group_size} {unit}s are suppressed: {suppressed} in the conversion and "
+            f"{suppressed_carts} in the cart-abandonment comparisons."
+        )
+    return sentences
+
+
+def contrast_sentence(contrast: Contrast, verb: str, unit: str) -> str:
+    """E.g. 'Mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop (...)'."""
+    clear = contrast.difference_ci[0] > 0
+    verdict = "a real difference" if clear else "within the noise"
+    return (
+        f"By {contrast.column}: {contrast.high_group} {unit}s {verb} {fmt.percent(contrast.high_rate)} "
+        f"({fmt.interval(*contrast.high_ci)}), {fmt.points(contrast.difference).lstrip('+')} more than "
+        f"{contrast.low_group} at {fmt.percent(contrast.low_rate)} "
+        f"({fmt.points_interval(*contrast.difference_ci)}, p = {contrast.p_value:.2g}: {verdict})."
+    )
+
+
+def _duration(window) -> str:
+    days = window.total_seconds() / 86400
+    return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else f"{window.total_seconds() / 3600:g} hours"
+
+
+def plot_funnel(overall: pd.DataFrame, unit: str):
+    """Bars of units reaching each step, labelled with the share continuing from the previous step."""
+    figure, axis = plt.subplots(figsize=(9, 3.6))
+    labels = [step_label(step) for step in overall.step]
+    axis.bar(labels, overall.units, color="#4C72B0")
+    for position, row in enumerate(overall.itertuples()):
+        axis.annotate(fmt.count(row.units), (position, row.units), ha="center", va="bottom", fontsize=9)
+        if position:
+            axis.annotate(
+                f"{fmt.percent(row.conversion_from_previous, 0)} continue",
+                (position - 0.5, max(overall.units) * 0.92),
+                ha="center",
+                fontsize=8,
+                color="#8C1C13",
+            )
+    axis.set_ylabel(f"{unit}s reaching the step")
+    axis.set_title("Customer journey: where customers drop off")
+    figure.tight_layout()
+    return figure
+
+
+def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str):
+    """One panel per breakdown: each large-enough group's rate with its 95% interval, the overall rate dashed."""
+    figure, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests) + 1, 3.4), squeeze=False)
+    for axis, (column, frame) in zip(axes[0], tests.items(), strict=True):
+        shown, _ = shown_groups(frame)
+        shown = shown.sort_values("rate")
+        errors = [shown.rate - shown.rate_ci_low, shown.rate_ci_high - shown.rate]
+        axis.errorbar(shown.rate, shown[column].astype(str), xerr=errors, fmt="o", capsize=3)
+        pooled = frame.successes.sum() / frame.trials.sum()
+        axis.axvline(pooled, linestyle="--", color="grey", linewidth=1)
+        axis.xaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
+        axis.set_title(column)
+    figure.suptitle(title)
+    figure.tight_layout()
+    return figure
+
+
+def plot_weekly(weekly: pd.DataFrame, unit: str):
+    """Whole-funnel conversion by week of the first step, with its 95% band."""
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.plot(weekly.week, weekly.conversion, marker="o", markersize=3)
+    axis.fill_between(weekly.week, weekly.conversion_ci_low, weekly.conversion_ci_high, alpha=0.25)
+    axis.yaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
+    axis.set_ylabel(f"{unit}s converting")
+    axis.set_title("Conversion by week of first visit (95% CI)")
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    return figure
+
+
+def tests_table(tests: pd.DataFrame, column: str) -> pd.DataFrame:
+    """A group-vs-rest frame formatted for reading; groups below the minimum size are suppressed."""
+    shown, _ = shown_groups(tests)
+    return pd.DataFrame(
+        {
+            column: shown[column].astype(str),
+            "units": shown.trials.map(fmt.count),
+            "rate": shown.rate.map(fmt.percent),
+            "95% CI": [
+                fmt.interval(lo, hi, label=False) for lo, hi in zip(shown.rate_ci_low, shown.rate_ci_high, strict=True)
+            ],
+            "vs rest": shown.difference.map(fmt.points),
+            "p (Holm)": shown.p_value_holm.map(lambda p: f"{p:.2g}"),
+            "real difference?": shown.significant.map({True: "yes", False: "no"}),
+        }
+    ).set_index(column)
