@@ -71,6 +71,11 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
             f"Groups below {analysis.min_group_size} {unit}s are suppressed: {suppressed} in the conversion and "
             f"{suppressed_carts} in the cart-abandonment comparisons."
         )
+    if unit == "session":
+        sentences.append(
+            "Caveat: sessions of the same customer are not independent, yet the intervals and tests treat them as if "
+            "they were, so they are somewhat too narrow; rerun with unit = user for tests that respect this."
+        )
     return sentences
 
 
