@@ -1,4 +1,4 @@
-"""The deterministic demo data set of "Craftly", a handmade-goods marketplace (see data/DEMO.md).
+"""The deterministic demo data set of "Craftly", a handmade-goods marketplace (see data/README.md).
 
 Two entry points:
 

@@ -223,7 +223,7 @@ PLANTED_EFFECTS: dict[str, float] = _planted_effects()
 """True effects of "Personalised journeys" in treated markets after launch (and in GB's treatment arm).
 
 conversion_rate, cart_abandonment_rate, repeat_customer_rate, csat: relative change (0.175 = +17.5%);
-seller_monthly_churn_hazard: absolute change of the monthly churn probability. Definitions in data/DEMO.md.
+seller_monthly_churn_hazard: absolute change of the monthly churn probability. Definitions in data/README.md.
 """
 
 

@@ -1,4 +1,4 @@
-"""Google Analytics 4 BigQuery export → the workbook's events contract (see data/GA4.md for the mapping).
+"""Google Analytics 4 BigQuery export → the workbook's events contract (see data/README.md for the mapping).
 
 The export (newline-delimited JSON or Parquet, one file or a folder of them) is read by DuckDB with the nested
 structs typed explicitly, so a 100-million-event export is never pulled into pandas; the result is an Ibis

@@ -358,7 +358,7 @@ def read_market_reference(reference_dir: str | Path = REFERENCE_DATA_DIR) -> pd.
         One row per reference country, indexed by ``market`` (ISO alpha-2): ``iso3``, ``name``, ``role``
         (demo or candidate), ``pdi idv mas uai lto ivr`` and one float column per indicator in
         ``pest_indicators.csv`` (e.g. ``internet_users_pct``, ``lpi_score``); NaN where no published figure is
-        bundled. Where each figure comes from is in ``data/REFERENCE.md`` and the file's ``source``/``year``.
+        bundled. Where each figure comes from is in ``data/README.md`` and the file's ``source``/``year``.
     """
     reference_dir = Path(reference_dir)
     countries = pd.read_csv(reference_dir / COUNTRIES_FILE, dtype=str, keep_default_na=False)
