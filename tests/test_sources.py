@@ -180,3 +180,13 @@ def test_when_only_some_tables_matter_then_raise_if_invalid_ignores_the_others(t
     report.raise_if_invalid(tables=["events", "markets"])
     with pytest.raises(DataFileError, match=r"1 data problem\(s\) in .*\n  - .*orders.parquet, column 'amount'"):
         report.raise_if_invalid(tables=["events", "orders"])
+
+
+def test_when_validation_is_limited_to_some_tables_then_only_they_and_their_references_are_read(tmp_path: Path):
+    folder = write_tables(tmp_path, tiny_tables())
+    (folder / "orders.parquet").write_bytes(b"not parquet")
+
+    report = validate_data_dir(folder, tables=["events"])
+
+    assert report.ok
+    assert sorted(report.rows) == ["events", "markets"]  # markets: events.market refers to it

@@ -39,7 +39,7 @@ def open_events(data_dir: Path | str, ga4_export: Path | str = "") -> EventsSour
         imported = read_ga4_export(ga4_export)
         markets = sorted(imported.events.select("market").distinct().to_pandas().market)
         return EventsSource(imported.events, f"the GA4 export {ga4_export}", markets, _ga4_notes(imported))
-    validate_data_dir(data_dir).raise_if_invalid(tables=["events", "markets"])
+    validate_data_dir(data_dir, tables=["events"]).raise_if_invalid()
     tables = load_tables(data_dir, tables=["events", "markets"])
     markets = sorted(tables["markets"].market.to_pandas())
     return EventsSource(tables["events"], f"the markets table of {data_dir}", markets)

@@ -1,0 +1,120 @@
+"""Checks of a run configuration against the files it names: data folder, markets table, notebooks.
+
+They work on the raw YAML mapping, tolerating parts that fail type validation, so that one run of
+:func:`analysis.pipeline.load_run_config` reports every problem in the file.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from papermill.inspection import inspect_notebook
+
+from analysis.pipeline.files import SAFE_NAME
+
+# Parameters the pipeline gives every notebook; a notebook's parameters cell must define them.
+RESERVED_PARAMETERS = ("market", "start_date", "end_date", "data_dir")
+MARKET_CODE = re.compile(r"^[A-Z]{2}$")
+
+
+def check_against_files(raw: dict[str, Any], base_dir: Path) -> list[str]:
+    """Problems found by looking at the data folder and the notebooks, as ``<key path>: <problem>`` lines."""
+    problems = _check_markets(raw, base_dir)
+    problems += _check_notebooks(raw, base_dir)
+    return problems
+
+
+def _check_markets(raw: dict[str, Any], base_dir: Path) -> list[str]:
+    problems = []
+    markets = raw.get("markets")
+    markets = markets if isinstance(markets, list) else []
+    first_seen: dict[str, int] = {}
+    for index, market in enumerate(markets):
+        if market in first_seen:
+            problems.append(f"markets[{index}]: {market!r} is listed twice (also markets[{first_seen[market]}])")
+        elif isinstance(market, str):
+            first_seen[market] = index
+    data_dir = raw.get("data_dir")
+    if not isinstance(data_dir, str):
+        return problems
+    data_path = (base_dir / data_dir).resolve()
+    if not data_path.is_dir():
+        return [*problems, f"data_dir: folder not found: {data_path} (relative paths start at {base_dir})"]
+    codes = [market for market in first_seen if MARKET_CODE.fullmatch(market)]
+    if not codes:
+        return problems
+    try:
+        known = markets_in_data(data_path)
+    except Exception as error:  # any reading problem: say which file and why, and go on checking the rest
+        return [*problems, f"data_dir: cannot read the markets table to check the markets ({error})"]
+    for market in codes:
+        if market not in known:
+            problems.append(
+                f"markets[{first_seen[market]}]: {market!r} is not in the markets table of {data_path} "
+                f"(known: {', '.join(sorted(known))})"
+            )
+    return problems
+
+
+def markets_in_data(data_dir: Path) -> set[str]:
+    """Market codes listed in the ``markets`` table of ``data_dir``."""
+    from analysis.sources import load_tables  # imported here: only validation needs the data engine
+
+    markets = load_tables(data_dir, tables=["markets"])["markets"]
+    return set(markets.select("market").to_pyarrow().column("market").to_pylist())
+
+
+def _check_notebooks(raw: dict[str, Any], base_dir: Path) -> list[str]:
+    folder = raw.get("notebooks_dir", "notebooks")
+    entries = raw.get("notebooks")
+    if not isinstance(folder, str) or not isinstance(entries, list):
+        return []
+    notebooks_dir = (base_dir / folder).resolve()
+    if not notebooks_dir.is_dir():
+        key = "notebooks_dir" if "notebooks_dir" in raw else "notebooks"
+        return [f"{key}: notebooks folder not found: {notebooks_dir}"]
+    problems = []
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        name = entry.get("notebook") if isinstance(entry, dict) else None
+        if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+            continue  # type validation reports it
+        if name in first_seen:
+            problems.append(f"notebooks[{index}].notebook: {name} is listed twice (also notebooks[{first_seen[name]}])")
+            continue
+        first_seen[name] = index
+        problems += _check_one_notebook(f"notebooks[{index}]", name, entry.get("parameters"), notebooks_dir)
+    return problems
+
+
+def _check_one_notebook(where: str, name: str, parameters: Any, notebooks_dir: Path) -> list[str]:
+    path = notebooks_dir / f"{name}.ipynb"
+    if not path.is_file():
+        available = ", ".join(sorted(p.stem for p in notebooks_dir.glob("*.ipynb"))) or "none"
+        return [f"{where}.notebook: notebook file not found: {path} (available: {available})"]
+    try:
+        defined = list(inspect_notebook(path))
+    except Exception as error:  # a broken file: name it and the parser's complaint
+        return [f"{where}.notebook: {path} cannot be read as a notebook ({type(error).__name__}: {error})"]
+    if not defined:
+        return [
+            f"{where}.notebook: {name} has no cell tagged 'parameters' (the pipeline needs one to pass "
+            f"{', '.join(RESERVED_PARAMETERS)})"
+        ]
+    problems = []
+    missing = [parameter for parameter in RESERVED_PARAMETERS if parameter not in defined]
+    if missing:
+        problems.append(
+            f"{where}.notebook: the parameters cell of {name} does not define {', '.join(missing)} "
+            f"(every notebook receives {', '.join(RESERVED_PARAMETERS)})"
+        )
+    own = [parameter for parameter in defined if parameter not in RESERVED_PARAMETERS]
+    for parameter in parameters if isinstance(parameters, dict) else {}:
+        if parameter in RESERVED_PARAMETERS:
+            problems.append(f"{where}.parameters.{parameter}: set by the pipeline for every notebook; remove it here")
+        elif parameter not in defined:
+            known = ", ".join(own) or "none"
+            problems.append(f"{where}.parameters.{parameter}: not a parameter of {name} (known: {known})")
+    return problems

@@ -1,0 +1,243 @@
+"""The run configuration (``workbook.yml``) and the plan it describes: which notebook runs for which market.
+
+``load_run_config`` validates everything a run depends on before any kernel starts and reports all problems
+at once, each naming the key path in the file, the offending value and what would be valid.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from analysis.pipeline.checks import MARKET_CODE, check_against_files
+from analysis.pipeline.files import SAFE_NAME
+
+# The ``market`` parameter of notebooks that run once for all markets (per_market: false).
+ALL_MARKETS = "ALL"
+
+
+class ConfigError(ValueError):
+    """A run configuration that cannot be run; one line per problem: ``<file>: <key path>: <problem>``."""
+
+    def __init__(self, source: Path | str, problems: list[str]) -> None:
+        self.source = str(source)
+        self.problems = list(problems)
+        super().__init__("\n".join(f"{self.source}: {problem}" for problem in self.problems))
+
+
+def _market_code(value: str) -> str:
+    if not MARKET_CODE.fullmatch(value):
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)")
+    return value
+
+
+def _notebook_name(value: str) -> str:
+    if not SAFE_NAME.fullmatch(value):
+        raise ValueError(
+            f"{value!r} is not a notebook name (the file name in the notebooks folder without .ipynb: "
+            "letters, digits, '_' and '-')"
+        )
+    return value
+
+
+MarketCode = Annotated[str, AfterValidator(_market_code)]
+NotebookName = Annotated[str, AfterValidator(_notebook_name)]
+
+
+class _ConfigModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Period(_ConfigModel):
+    """The analysis period; both ends are inclusive days."""
+
+    start: date
+    end: date
+
+    @field_validator("start", "end", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> date:
+        if isinstance(value, date):
+            return value
+        if isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                pass
+        raise ValueError(f"{value!r} is not a date (expected YYYY-MM-DD, e.g. 2025-01-01)")
+
+    @model_validator(mode="after")
+    def _end_not_before_start(self) -> Period:
+        if self.end < self.start:
+            raise ValueError(f"end {self.end} is before start {self.start}")
+        return self
+
+
+class NotebookSpec(_ConfigModel):
+    """One notebook of the run: ``notebooks/<notebook>.ipynb``, per market or once with ``market="ALL"``."""
+
+    notebook: NotebookName
+    per_market: bool = True
+    parameters: dict[str, Any] = Field(default_factory=dict)
+
+
+class RunConfig(_ConfigModel):
+    """A validated ``workbook.yml``; :func:`load_run_config` makes its folders absolute."""
+
+    data_dir: Path
+    reports_dir: Path = Path("reports")
+    notebooks_dir: Path = Path("notebooks")
+    period: Period
+    markets: list[MarketCode] = Field(min_length=1)
+    notebooks: list[NotebookSpec] = Field(min_length=1)
+
+
+@dataclass(frozen=True)
+class PlannedReport:
+    """One report to make: a notebook executed with parameters for one market (or ``ALL``)."""
+
+    notebook: str
+    market: str
+    notebook_path: Path
+    parameters: dict[str, Any]
+
+
+def load_run_config(path: Path) -> RunConfig:
+    """Read and validate the run configuration at ``path``.
+
+    Checks the keys and their types, the period, the market codes (and that the data's ``markets`` table
+    knows them), that every notebook file exists and defines the parameters it is given. Folders are resolved
+    relative to the configuration file.
+
+    Raises
+    ------
+    ConfigError
+        listing every problem found, each as ``<file>: <key path>: <problem>``.
+    """
+    path = Path(path)
+    raw = _read_yaml(path)
+    base_dir = path.resolve().parent
+    problems = []
+    config = None
+    try:
+        config = RunConfig.model_validate(raw)
+    except ValidationError as error:
+        problems.extend(_describe(issue) for issue in error.errors())
+    # Checks against files run on whatever parts of the raw file are usable, so one pass reports everything.
+    problems.extend(check_against_files(raw, base_dir))
+    if problems:
+        raise ConfigError(path, problems)
+    assert config is not None
+    return config.model_copy(
+        update={
+            "data_dir": (base_dir / config.data_dir).resolve(),
+            "reports_dir": (base_dir / config.reports_dir).resolve(),
+            "notebooks_dir": (base_dir / config.notebooks_dir).resolve(),
+        }
+    )
+
+
+def plan_reports(
+    config: RunConfig, *, markets: list[str] | None = None, notebooks: list[str] | None = None
+) -> list[PlannedReport]:
+    """The reports a run makes, notebook by notebook, market by market, optionally narrowed to a selection.
+
+    Raises
+    ------
+    ConfigError
+        if a selected market or notebook is not in the configuration (the message lists the valid ones).
+    """
+    problems = []
+    configured_notebooks = [spec.notebook for spec in config.notebooks]
+    for name in notebooks or []:
+        if name not in configured_notebooks:
+            problems.append(f"notebook {name!r} is not in the run configuration (configured: {configured_notebooks})")
+    for market in markets or []:
+        if market not in config.markets:
+            problems.append(f"market {market!r} is not in the run configuration (configured: {config.markets})")
+    if problems:
+        raise ConfigError("selection", problems)
+    chosen_markets = [market for market in config.markets if markets is None or market in markets]
+    plan = []
+    for spec in config.notebooks:
+        if notebooks is not None and spec.notebook not in notebooks:
+            continue
+        for market in chosen_markets if spec.per_market else [ALL_MARKETS]:
+            parameters = {
+                "market": market,
+                "start_date": config.period.start.isoformat(),
+                "end_date": config.period.end.isoformat(),
+                "data_dir": str(config.data_dir),
+                **spec.parameters,
+            }
+            notebook_path = Path(config.notebooks_dir) / f"{spec.notebook}.ipynb"
+            plan.append(PlannedReport(spec.notebook, market, notebook_path, parameters))
+    return plan
+
+
+class _DatesAsText(yaml.SafeLoader):
+    """A YAML loader that keeps dates as text: a bad date is reported by validation, not by the parser."""
+
+
+_DatesAsText.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.is_file():
+        raise ConfigError(path, ["file not found"])
+    try:
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_DatesAsText)  # noqa: S506 - a SafeLoader
+    except yaml.YAMLError as error:
+        raise ConfigError(path, [f"not valid YAML ({' '.join(str(error).split())})"]) from None
+    if not isinstance(raw, dict):
+        keys = ", ".join(RunConfig.model_fields)
+        raise ConfigError(path, [f"expected a mapping with keys {keys}; got {type(raw).__name__}"])
+    return raw
+
+
+def key_path(location: tuple[str | int, ...]) -> str:
+    """``("notebooks", 0, "parameters")`` as ``notebooks[0].parameters``."""
+    text = ""
+    for part in location:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _describe(issue: dict) -> str:
+    location = tuple(issue["loc"])
+    where = key_path(location) or "(top level)"
+    kind = issue["type"]
+    if kind == "value_error":
+        return f"{where}: {issue['ctx']['error']}"
+    if kind == "extra_forbidden":
+        return f"{where}: unknown key (valid here: {', '.join(_valid_keys(location[:-1]))})"
+    if kind == "missing":
+        return f"{where}: missing (required)"
+    return f"{where}: {issue['msg']} (got {issue['input']!r})"
+
+
+def _valid_keys(parent: tuple[str | int, ...]) -> list[str]:
+    names = [part for part in parent if isinstance(part, str)]
+    model: type[BaseModel] = RunConfig
+    if names[-1:] == ["period"]:
+        model = Period
+    elif names[-1:] == ["notebooks"]:
+        model = NotebookSpec
+    return list(model.model_fields)

@@ -1,0 +1,53 @@
+"""Small notebooks and run configurations built in code, for the pipeline tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+from nbformat import v4
+
+from analysis.config import KERNEL_NAME
+
+PARAMETERS_CELL = """\
+market = "US"  # ISO alpha-2 market code, or "ALL"
+start_date = "2025-01-01"  # first day of the period
+end_date = "2025-12-31"  # last day of the period
+data_dir = ""  # folder of the data files
+"""
+
+MARKETS_CSV = """\
+market,name,region,currency
+DE,Germany,Europe,EUR
+FR,France,Europe,EUR
+US,United States,Americas,USD
+"""
+
+
+def write_notebook(folder: Path, name: str, code_cells: list[str], *, extra_parameters: str = "") -> Path:
+    """``folder/<name>.ipynb``: a title, a parameters cell (the pipeline's four and ``extra_parameters``),
+    then ``code_cells``."""
+    notebook = v4.new_notebook()
+    notebook.metadata["kernelspec"] = {"name": KERNEL_NAME, "display_name": "Python 3", "language": "python"}
+    parameters = v4.new_code_cell(PARAMETERS_CELL + extra_parameters)
+    parameters.metadata["tags"] = ["parameters"]
+    notebook.cells = [
+        v4.new_markdown_cell(f"# Report {name}\n\nWhat this report shows."),
+        parameters,
+        *(v4.new_code_cell(source) for source in code_cells),
+    ]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}.ipynb"
+    nbformat.write(notebook, path)
+    return path
+
+
+def write_project(root: Path, notebooks: dict[str, list[str]], config: str, *, extra_parameters: str = "") -> Path:
+    """``root`` with ``notebooks/``, ``data/markets.csv`` (DE, FR, US) and ``workbook.yml`` (returned)."""
+    for name, cells in notebooks.items():
+        write_notebook(root / "notebooks", name, cells, extra_parameters=extra_parameters)
+    (root / "data").mkdir(parents=True, exist_ok=True)
+    (root / "data" / "markets.csv").write_text(MARKETS_CSV)
+    path = root / "workbook.yml"
+    path.write_text(config)
+    return path
