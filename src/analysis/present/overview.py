@@ -70,7 +70,8 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     shown["sessions"] = kpis.sessions.map(fmt.count)
     shown["conversion"] = kpis.conversion_rate.map(lambda rate: fmt.percent(rate, 2))
     shown["95% CI"] = [
-        fmt.interval(lo, hi, digits=2) for lo, hi in zip(kpis.conversion_ci_low, kpis.conversion_ci_high, strict=True)
+        fmt.interval(lo, hi, digits=2, label=False)
+        for lo, hi in zip(kpis.conversion_ci_low, kpis.conversion_ci_high, strict=True)
     ]
     if "orders" in kpis:
         shown["orders"] = kpis.orders.map(fmt.count)
