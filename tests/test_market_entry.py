@@ -18,6 +18,7 @@ from analysis.metrics.market_entry import (
     topsis,
     validate_weights,
     weighted_sum,
+    weights_from_judgements,
 )
 from analysis.metrics.market_entry_sensitivity import (
     method_agreement,
@@ -280,3 +281,53 @@ def test_when_a_criterion_has_zero_weight_then_it_has_no_influence(values, metho
     with_zero = scorer(positive, {"a": 0.7, "b": 0.3, "c": 0.0}, {"a": True, "b": False, "c": True})["score"]
     without = scorer(positive[["a", "b"]], {"a": 0.7, "b": 0.3}, {"a": True, "b": False})["score"]
     assert with_zero.to_numpy() == pytest.approx(without.to_numpy(), abs=1e-12)
+
+
+def test_when_every_pair_is_judged_then_weights_come_from_the_reciprocal_matrix():
+    # a is 2x b and 4x c, b is 2x c: a consistent matrix, so the weights are (4, 2, 1) / 7 exactly.
+    criteria = {"a": ("benefit", 0.0), "b": ("cost", 0.0), "c": ("benefit", 0.0)}
+    weighted, result = weights_from_judgements(criteria, {"a|b": 2, "a|c": 4, "c|b": 0.5})
+    assert list(weighted) == ["a", "b", "c"]
+    assert [direction for direction, _ in weighted.values()] == ["benefit", "cost", "benefit"]
+    assert [w for _, w in weighted.values()] == pytest.approx([4 / 7, 2 / 7, 1 / 7])
+    assert result.consistency_ratio == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("judgements", "message"),
+    [
+        ({"a|b": 2}, r"pairs not judged \['a\|c', 'b\|c'\]"),
+        ({"a|b": 2, "b|a": 0.5, "a|c": 1, "b|c": 1}, "judged twice"),
+        ({"a|x": 2}, r"criteria \['x'\]"),
+        ({"a-b": 2}, "'a\\|b'"),
+        ({"a|b": 0, "a|c": 1, "b|c": 1}, "positive number"),
+    ],
+)
+def test_when_judgements_are_incomplete_or_malformed_then_error_names_the_pair(judgements, message):
+    criteria = {"a": ("benefit", 1.0), "b": ("benefit", 1.0), "c": ("benefit", 1.0)}
+    with pytest.raises(ValueError, match=message):
+        weights_from_judgements(criteria, judgements)
+
+
+def test_when_saatys_wealth_of_nations_judgements_are_weighed_then_his_published_priorities_come_out():
+    """Saaty's example of the relative wealth of nations (T. L. Saaty, "A scaling method for priorities in
+    hierarchical structures", J. Math. Psychology 15 (1977) 234-281; reproduced in *The Analytic Hierarchy
+    Process*, 1980): the printed priority vector is (.427, .230, .021, .052, .052, .123, .094) with
+    lambda_max = 7.61, i.e. CI = 0.10 and, with the random index 1.32 for n = 7, CR = 0.08 (acceptable)."""
+    nations = ["US", "USSR", "China", "France", "UK", "Japan", "W. Germany"]
+    rows = [
+        [1, 4, 9, 6, 6, 5, 5],
+        [1 / 4, 1, 7, 5, 5, 3, 4],
+        [1 / 9, 1 / 7, 1, 1 / 5, 1 / 5, 1 / 7, 1 / 5],
+        [1 / 6, 1 / 5, 5, 1, 1, 1 / 3, 1 / 3],
+        [1 / 6, 1 / 5, 5, 1, 1, 1 / 3, 1 / 3],
+        [1 / 5, 1 / 3, 7, 3, 3, 1, 2],
+        [1 / 5, 1 / 4, 5, 3, 3, 1 / 2, 1],
+    ]
+    result = ahp_weights(pd.DataFrame(rows, index=nations, columns=nations))
+
+    assert result.weights.round(3).tolist() == [0.427, 0.230, 0.021, 0.052, 0.052, 0.123, 0.094]
+    assert round(result.lambda_max, 2) == 7.61
+    assert round(result.consistency_index, 2) == 0.10
+    assert round(result.consistency_ratio, 2) == 0.08
+    assert result.is_consistent

@@ -161,6 +161,57 @@ def ahp_weights(comparisons: pd.DataFrame, *, max_ratio: float = 0.10, on_incons
     return result
 
 
+def weights_from_judgements(
+    criteria: Mapping[str, tuple[str, float]],
+    judgements: Mapping[str, float],
+    *,
+    max_ratio: float = 0.10,
+    on_inconsistent: str = "raise",
+) -> tuple[dict[str, tuple[str, float]], AhpResult]:
+    """Replace the weights in ``criteria`` by AHP weights from pairwise judgements.
+
+    Parameters
+    ----------
+    criteria
+        ``{criterion: (direction, weight)}`` as in the notebook's parameters; only the names and directions are
+        used, the weights are replaced.
+    judgements
+        ``{"a|b": v}``: criterion ``a`` is ``v`` times as important as ``b`` (Saaty's 1-9 scale, or its
+        reciprocals). Every pair of criteria must be judged exactly once, in either order; the reciprocal
+        ``b|a = 1 / v`` is filled in.
+    max_ratio, on_inconsistent
+        Passed to :func:`ahp_weights`.
+
+    Returns
+    -------
+    tuple
+        ``({criterion: (direction, AHP weight)}, AhpResult)``, criteria in their original order.
+    """
+    names = list(criteria)
+    comparisons = pd.DataFrame(1.0, index=names, columns=names)
+    judged: set[frozenset[str]] = set()
+    for pair, value in judgements.items():
+        parts = pair.split("|")
+        if len(parts) != 2 or parts[0] == parts[1]:
+            raise ValueError(f"judgements: key {pair!r} must name two different criteria as 'a|b'")
+        a, b = parts
+        unknown = [c for c in (a, b) if c not in comparisons.index]
+        if unknown:
+            raise ValueError(f"judgements: {pair!r} names criteria {unknown} that are not among {names}")
+        if frozenset(parts) in judged:
+            raise ValueError(f"judgements: the pair {a!r}, {b!r} is judged twice; give each pair once")
+        if not np.isfinite(value) or value <= 0:
+            raise ValueError(f"judgements: {pair!r} = {value!r}; a judgement must be a positive number (1-9)")
+        judged.add(frozenset(parts))
+        comparisons.loc[a, b], comparisons.loc[b, a] = float(value), 1.0 / float(value)
+    missing = [f"{a}|{b}" for i, a in enumerate(names) for b in names[i + 1 :] if frozenset((a, b)) not in judged]
+    if missing:
+        raise ValueError(f"judgements: pairs not judged {missing}; AHP needs every pair of criteria")
+    result = ahp_weights(comparisons, max_ratio=max_ratio, on_inconsistent=on_inconsistent)
+    weighted = {name: (criteria[name][0], float(result.weights[name])) for name in names}
+    return weighted, result
+
+
 def _check_matrix(matrix: pd.DataFrame, weights: pd.Series, benefit: Mapping[str, bool]) -> pd.Series:
     weights = validate_weights(weights)
     absent = [c for c in weights.index if c not in matrix.columns]

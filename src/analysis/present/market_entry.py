@@ -8,6 +8,85 @@ import seaborn as sns
 
 HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
 
+# Narrow column labels for tables and what a market lacks when a criterion is missing for it.
+CRITERION_LABELS: dict[str, str] = {
+    "internet_users_pct": "internet",
+    "lpi_score": "LPI",
+    "cultural_distance": "cult. dist.",
+}
+MISSING_FIGURE: dict[str, str] = {
+    "internet_users_pct": "no internet-users figure bundled",
+    "lpi_score": "no LPI 2023 figure bundled",
+    "cultural_distance": "no Hofstede dimensions shared with the home market (no cultural distance)",
+}
+_VALUE_FORMATS: dict[str, str] = {"internet_users_pct": "{:.0f}%", "lpi_score": "{:.1f}", "cultural_distance": "{:.2f}"}
+NO_DATA = "–"
+
+
+def criterion_label(criterion: str) -> str:
+    """Short column label for a criterion (Hofstede dimensions in capitals)."""
+    return CRITERION_LABELS.get(criterion, criterion.upper() if len(criterion) == 3 else criterion)
+
+
+def ranking_table(ranking: pd.DataFrame, *, include_unscored: bool = False) -> pd.DataFrame:
+    """The ranked table for the report, as text: best market first (unscored markets last, if included).
+
+    Columns: ``#`` (rank, integer), ``score`` (2 decimals), one column per criterion with its contribution
+    to the score in points (weighted sum: the contributions add up to the score) or its share of the distance
+    to the ideal market in % (TOPSIS), and ``data`` (share of the weight that had data, in %). Unscored
+    markets show ``–`` for rank, score and contributions.
+    """
+    is_topsis = any(c.endswith("_gap_share") for c in ranking.columns)
+    suffix = "_gap_share" if is_topsis else "_contribution"
+    parts = [c for c in ranking.columns if c.endswith(suffix)]
+    ordered = ranking.sort_values(["rank", "weight_coverage"], ascending=[True, False], na_position="last")
+    if not include_unscored:
+        ordered = ordered.dropna(subset=["score"])
+    table = pd.DataFrame(index=ordered.index)
+    table["#"] = ordered["rank"].map(lambda r: NO_DATA if pd.isna(r) else f"{int(r)}")
+    table["score"] = ordered["score"].map(lambda v: NO_DATA if pd.isna(v) else f"{v:.2f}")
+    for column in parts:
+        fmt = "{:.0%}" if is_topsis else "{:.2f}"
+        label = criterion_label(column.removesuffix(suffix))
+        table[label] = ordered[column].map(lambda v, f=fmt: NO_DATA if pd.isna(v) else f.format(v))
+    table["data"] = ordered["weight_coverage"].map("{:.0%}".format)
+    table.index.name = "market"
+    return table
+
+
+def criterion_values_table(matrix: pd.DataFrame) -> pd.DataFrame:
+    """The raw criterion values behind the scores, as text with narrow labels; ``–`` where there is no figure."""
+    table = pd.DataFrame(index=matrix.index)
+    for column in matrix.columns:
+        fmt = _VALUE_FORMATS.get(column, "{:.0f}")
+        table[criterion_label(column)] = matrix[column].map(lambda v, f=fmt: NO_DATA if pd.isna(v) else f.format(v))
+    table.index.name = "market"
+    return table
+
+
+def data_gap_sentence(ranking: pd.DataFrame, matrix: pd.DataFrame, *, min_coverage: float) -> str | None:
+    """One sentence naming the markets left unscored and the figures each lacks, grouped by what is missing.
+
+    ``matrix`` holds the raw criterion values (NaN = no figure). Returns ``None`` when every market is scored.
+    """
+    unscored = ranking.index[ranking["score"].isna()]
+    if len(unscored) == 0:
+        return None
+    groups: dict[tuple[str, ...], list[str]] = {}
+    for market in unscored:
+        lacking = tuple(c for c in matrix.columns if pd.isna(matrix.at[market, c]))
+        groups.setdefault(lacking, []).append(str(market))
+    clauses = []
+    for lacking, markets in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
+        reasons = "; ".join(MISSING_FIGURE.get(c, f"no {c} figure") for c in lacking) or "no data"
+        clauses.append(f"{', '.join(markets)}: {reasons}")
+    return (
+        f"Not scored, because their data cover less than {min_coverage:.0%} of the weight — "
+        + " · ".join(clauses)
+        + ". They are left out of the ranking rather than ranked on partial evidence."
+    )
+
+
 # (dimension, high or low, what to stress in the offer and the marketing)
 _TAILORING_RULES: tuple[tuple[str, str, str], ...] = (
     (
@@ -139,8 +218,14 @@ def findings_sentences(
     *,
     top_k: int,
     method: str,
+    matrix: pd.DataFrame | None = None,
+    min_coverage: float | None = None,
 ) -> list[str]:
-    """Plain sentences for the top of the report: the recommendation, how sure it is, and data caveats."""
+    """Plain sentences for the top of the report: the recommendation, how sure it is, and data caveats.
+
+    With ``matrix`` (raw criterion values) and ``min_coverage`` the last sentence names the unscored markets
+    and the figures they lack (:func:`data_gap_sentence`); without them it only lists the unscored markets.
+    """
     top = ranking.dropna(subset=["score"]).sort_values("rank").head(top_k)
     sentences = []
     for market, row in top.iterrows():
@@ -163,7 +248,12 @@ def findings_sentences(
     sentences.append(
         f"Wave 1 (attractive, culturally close and robust): {', '.join(wave_one) if wave_one else 'none'}."
     )
-    unscored = ranking.index[ranking["score"].isna()].tolist()
-    if unscored:
-        sentences.append(f"Not scored for lack of data: {', '.join(unscored)}.")
+    if matrix is not None and min_coverage is not None:
+        gap = data_gap_sentence(ranking, matrix, min_coverage=min_coverage)
+        if gap:
+            sentences.append(gap)
+    else:
+        unscored = ranking.index[ranking["score"].isna()].tolist()
+        if unscored:
+            sentences.append(f"Not scored for lack of data: {', '.join(unscored)}.")
     return sentences
