@@ -135,3 +135,23 @@ def test_when_bundled_reference_is_assembled_then_it_covers_thirty_countries_wit
     assert reference.loc["DE", "internet_users_pct"] == 91.43060973
     assert reference.loc["SG", "lpi_score"] == 4.3
     assert math.isnan(reference.loc["AE", "pdi"])  # the UAE is not in Hofstede's matrix: left empty
+
+
+WORLD_BANK_EXCERPTS = Path(__file__).parent / "fixtures" / "world_bank"
+
+
+@pytest.mark.parametrize(
+    ("excerpt", "indicator", "year"),
+    [
+        ("API_NY.GDP.PCAP.PP.CD_DS2_en_csv_v2_138_excerpt.csv", "gdp_per_capita_ppp", 2024),
+        ("API_PV.EST_DS2_en_csv_v2_7919_excerpt.csv", "political_stability", 2023),
+    ],
+)
+def test_when_bundled_wdi_figures_are_reimported_from_the_official_excerpt_then_every_value_matches(
+    excerpt, indicator, year
+):
+    imported = read_world_bank_csv(WORLD_BANK_EXCERPTS / excerpt).set_index("iso3")
+    reference = read_market_reference().set_index("iso3")
+    assert sorted(imported.index) == sorted(reference.index)  # the 30 reference countries, no aggregates
+    assert set(imported["year"]) == {year}
+    assert reference[indicator].to_dict() == imported["value"].to_dict()

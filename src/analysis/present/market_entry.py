@@ -10,16 +10,26 @@ HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read a
 
 # Narrow column labels for tables and what a market lacks when a criterion is missing for it.
 CRITERION_LABELS: dict[str, str] = {
+    "gdp_per_capita_ppp": "GDP/cap PPP",
+    "political_stability": "stability",
     "internet_users_pct": "internet",
     "lpi_score": "LPI",
     "cultural_distance": "cult. dist.",
 }
 MISSING_FIGURE: dict[str, str] = {
+    "gdp_per_capita_ppp": "no GDP per capita (PPP) figure bundled",
+    "political_stability": "no political-stability (WGI) figure bundled",
     "internet_users_pct": "no internet-users figure bundled",
     "lpi_score": "no LPI 2023 figure bundled",
     "cultural_distance": "no Hofstede dimensions shared with the home market (no cultural distance)",
 }
-_VALUE_FORMATS: dict[str, str] = {"internet_users_pct": "{:.0f}%", "lpi_score": "{:.1f}", "cultural_distance": "{:.2f}"}
+_VALUE_FORMATS: dict[str, str] = {
+    "gdp_per_capita_ppp": "{:,.0f}",
+    "political_stability": "{:+.2f}",
+    "internet_users_pct": "{:.0f}%",
+    "lpi_score": "{:.1f}",
+    "cultural_distance": "{:.2f}",
+}
 NO_DATA = "–"
 
 
