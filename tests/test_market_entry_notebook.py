@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import nbformat
+import papermill
 import pytest
 
 from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
@@ -23,7 +24,6 @@ def test_when_notebook_is_stored_then_it_has_a_title_a_parameters_cell_and_no_ou
 
 @pytest.mark.slow
 def test_when_notebook_runs_with_topsis_and_ahp_then_it_finishes_with_findings(tmp_path):
-    papermill = pytest.importorskip("papermill")
     output = tmp_path / "out.ipynb"
     papermill.execute_notebook(
         str(NOTEBOOK),
@@ -31,6 +31,11 @@ def test_when_notebook_runs_with_topsis_and_ahp_then_it_finishes_with_findings(t
         parameters={
             "method": "topsis",
             "n_simulations": 200,
+            "criteria": {
+                "internet_users_pct": ["benefit", 1.0],
+                "lpi_score": ["benefit", 1.0],
+                "cultural_distance": ["cost", 1.0],
+            },
             "ahp_judgements": {
                 "internet_users_pct|lpi_score": 1,
                 "internet_users_pct|cultural_distance": 2,
