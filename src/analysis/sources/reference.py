@@ -349,6 +349,12 @@ def read_pest_indicators(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def reference_dir_for(data_dir: str | Path = "") -> Path:
+    """``<data_dir>/reference`` when a client's data directory carries its own reference files, else the bundled."""
+    candidate = Path(data_dir) / "reference" if data_dir else None
+    return candidate if candidate is not None and candidate.is_dir() else REFERENCE_DATA_DIR
+
+
 def read_market_reference(reference_dir: str | Path = REFERENCE_DATA_DIR) -> pd.DataFrame:
     """Join the bundled countries, Hofstede dimensions and PEST indicators into one wide frame.
 
