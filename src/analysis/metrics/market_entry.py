@@ -8,8 +8,7 @@ Conventions
 
 Missing values (the stated rule)
 --------------------------------
-A market with no value for a criterion is scored on the criteria it has, with their weights re-normalised
-to sum
+A market with no value for a criterion is scored on the criteria it has, with their weights re-normalised to sum
 to 1 for that market ("exclude and re-weight"). Every score states ``criteria_used`` and ``weight_coverage``
 (the share of the total weight that had data); markets with ``weight_coverage`` below ``min_coverage`` get no
 score (NaN, ``rank`` NaN) rather than a score built on too little. A criterion with no value for any market is
@@ -64,10 +63,8 @@ def criteria_from_mapping(spec: Mapping[str, tuple[str, float]]) -> tuple[pd.Ser
 def validate_weights(weights: Mapping[str, float] | pd.Series, criteria: list[str] | None = None) -> pd.Series:
     """Check weights and return them normalised to sum to 1, indexed by criterion name.
 
-    Raises ``ValueError`` naming the offending criteria when a weight is missing, negative or not a finite
-    number,
-    when all weights are zero, or (if ``criteria`` is given) when weights and criteria do not match one to
-    one.
+    Raises ``ValueError`` naming the offending criteria when a weight is missing, negative or not a finite number,
+    when all weights are zero, or (if ``criteria`` is given) when weights and criteria do not match one to one.
     """
     series = pd.Series(dict(weights), dtype=float) if not isinstance(weights, pd.Series) else weights.astype(float)
     if series.empty:
@@ -110,10 +107,8 @@ def ahp_weights(comparisons: pd.DataFrame, *, max_ratio: float = 0.10, on_incons
     Parameters
     ----------
     comparisons
-        Square DataFrame, rows and columns the same criteria; ``comparisons.loc[a, b]`` says how many times
-        more
-        important ``a`` is than ``b`` (Saaty's 1-9 scale), with ``loc[b, a] == 1 / loc[a, b]`` and ones on the
-        diagonal.
+        Square DataFrame, rows and columns the same criteria; ``comparisons.loc[a, b]`` says how many times more
+        important ``a`` is than ``b`` (Saaty's 1-9 scale), with ``loc[b, a] == 1 / loc[a, b]`` and ones on the diagonal.
     max_ratio
         Largest acceptable consistency ratio CR = CI / RI, CI = (lambda_max - n) / (n - 1), RI from
         :data:`SAATY_RANDOM_INDEX`. Saaty's rule of thumb is 0.10.
@@ -232,8 +227,7 @@ def normalise(matrix: pd.DataFrame, benefit: Mapping[str, bool], method: str = "
     """Rescale each criterion so that higher is always better.
 
     ``minmax``: benefit (x - min) / (max - min), cost (max - x) / (max - min), in [0, 1]; ``zscore``:
-    (x - mean) / std (population std), negated for costs. A criterion that does not vary becomes 1.0
-    (minmax) or
+    (x - mean) / std (population std), negated for costs. A criterion that does not vary becomes 1.0 (minmax) or
     0.0 (zscore) for every market. Missing values stay missing.
     """
     if method not in NORMALISATIONS:
@@ -278,8 +272,7 @@ def weighted_sum(
     -------
     pandas.DataFrame
         Indexed like ``matrix``: ``score`` (sum of contributions; with minmax in [0, 1]), ``rank`` (1 = best,
-        ties share the best rank), ``criteria_used``, ``weight_coverage`` (share of total weight with
-        data), and
+        ties share the best rank), ``criteria_used``, ``weight_coverage`` (share of total weight with data), and
         one ``<criterion>_contribution`` column per criterion = effective weight x normalised value, so the
         contributions of a market add up to its score (0 where the criterion is missing for that market).
     """
@@ -310,8 +303,7 @@ def topsis(
 
     r_ij = x_ij / sqrt(sum_i x_ij^2); v_ij = w_j r_ij; the ideal takes each criterion's best v (max for a
     benefit, min for a cost), the anti-ideal its worst; score = d- / (d+ + d-) with d+ and d- the Euclidean
-    distances to ideal and anti-ideal. A missing value drops that criterion from both distances for that
-    market,
+    distances to ideal and anti-ideal. A missing value drops that criterion from both distances for that market,
     with weights re-normalised over its available criteria.
 
     Returns
@@ -319,8 +311,7 @@ def topsis(
     pandas.DataFrame
         Indexed like ``matrix``: ``score`` (closeness in [0, 1]), ``rank``, ``distance_to_ideal``,
         ``distance_to_anti_ideal``, ``criteria_used``, ``weight_coverage`` and one ``<criterion>_gap_share``
-        column per criterion: its share of the squared distance to the ideal (where the market falls short;
-        the
+        column per criterion: its share of the squared distance to the ideal (where the market falls short; the
         shares of a market add up to 1, or are all 0 for the ideal market itself).
     """
     weights = _check_matrix(matrix, pd.Series(weights, dtype=float), benefit)
@@ -378,8 +369,7 @@ def score_markets(
 def kogut_singh_distance(scores: pd.DataFrame, home: str, *, ddof: int = 1) -> pd.DataFrame:
     """Kogut & Singh (1988) cultural distance of every market from ``home``.
 
-    KS_j = (1 / n_j) * sum_i (I_ij - I_ih)^2 / V_i over the dimensions i measured for both market j and the
-    home
+    KS_j = (1 / n_j) * sum_i (I_ij - I_ih)^2 / V_i over the dimensions i measured for both market j and the home
     market; V_i is the variance of dimension i over all rows of ``scores`` (the reference set) with ``ddof``
     (1 = sample variance).
 

@@ -32,10 +32,8 @@ def top_k_probability(
 ) -> pd.DataFrame:
     """Probability that each market ranks in the top ``top_k`` when the weights are uncertain.
 
-    Weights are drawn from Dirichlet(concentration x w) for the criteria with positive weight w (so their
-    mean is
-    w; larger ``concentration`` = less spread: with 50 a weight of 0.3 has a standard deviation of about
-    0.064).
+    Weights are drawn from Dirichlet(concentration x w) for the criteria with positive weight w (so their mean is
+    w; larger ``concentration`` = less spread: with 50 a weight of 0.3 has a standard deviation of about 0.064).
     Zero-weight criteria stay at zero. Markets without a score in the base case are left out.
 
     Returns
@@ -210,16 +208,13 @@ def phased_entry_plan(
 
     Rules, in order:
 
-    * wave 1 - ranks within ``top_k``, culturally close (distance <= threshold) and, when ``robustness`` is
-    given,
+    * wave 1 - ranks within ``top_k``, culturally close (distance <= threshold) and, when ``robustness`` is given,
       in the top k in at least ``robust_share`` of the weight draws: enter first;
-    * wave 2 - ranks within ``top_k`` but distant or less robust, or within ``2 * top_k`` and culturally
-    close:
+    * wave 2 - ranks within ``top_k`` but distant or less robust, or within ``2 * top_k`` and culturally close:
       enter once wave 1 has taught the team (local partner, adapted offer);
     * wave 3 - everything else, including markets with no score: watch list.
 
-    ``distance_threshold`` defaults to the median Kogut-Singh distance of the ranked markets. A market
-    without a
+    ``distance_threshold`` defaults to the median Kogut-Singh distance of the ranked markets. A market without a
     distance counts as distant (its reason says so).
 
     Returns

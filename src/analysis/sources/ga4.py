@@ -1,8 +1,7 @@
 """Google Analytics 4 BigQuery export → the workbook's events contract (see data/README.md for the mapping).
 
 The export (newline-delimited JSON or Parquet, one file or a folder of them) is read by DuckDB with the nested
-structs typed explicitly, so a 100-million-event export is never pulled into pandas; the result is an Ibis
-table.
+structs typed explicitly, so a 100-million-event export is never pulled into pandas; the result is an Ibis table.
 """
 
 from __future__ import annotations
@@ -78,11 +77,9 @@ class Ga4Import:
     """The export as an events table, and what did not fit the contract's vocabularies.
 
     ``events``: Ibis table in the events contract, funnel vocabulary only (contract ``EVENT_NAMES``).
-    ``unknown_event_names``: pandas frame ``event_name``, ``events`` (count) of the names left out, most
-    first.
+    ``unknown_event_names``: pandas frame ``event_name``, ``events`` (count) of the names left out, most first.
     ``unmapped_countries``: pandas frame ``country``, ``events`` of ``geo.country`` values mapped to ``ZZ``.
-    ``unknown_devices``: pandas frame ``device``, ``events`` of ``device.category`` values outside the
-    contract
+    ``unknown_devices``: pandas frame ``device``, ``events`` of ``device.category`` values outside the contract
     (kept as they are, so validation reports them).
     """
 
@@ -133,8 +130,7 @@ def _ibis_types() -> dict[str, str]:
 
 
 def _param(records: ir.ArrayValue, key: str) -> ir.StringValue:
-    """The value of ``key`` in a GA4 key/value record list, as a string (whichever of the value fields is
-    set).
+    """The value of ``key`` in a GA4 key/value record list, as a string (whichever of the value fields is set).
     """
     found = records.filter(lambda record: record.key == key)[0].value
     return ibis.coalesce(
@@ -155,8 +151,7 @@ def read_ga4_export(path: Path | str, con=None) -> Ga4Import:
     Parameters
     ----------
     path
-        A newline-delimited JSON or Parquet file as BigQuery exports it (``events_YYYYMMDD``), or a folder of
-        them.
+        A newline-delimited JSON or Parquet file as BigQuery exports it (``events_YYYYMMDD``), or a folder of them.
     con
         An Ibis DuckDB backend (:func:`analysis.sources.connect`); a new one when None.
 
@@ -164,12 +159,10 @@ def read_ga4_export(path: Path | str, con=None) -> Ga4Import:
     -------
     Ga4Import
         ``events`` with the contract's columns ``event_time`` (UTC, from ``event_timestamp`` in microseconds),
-        ``user_id`` (``user_pseudo_id``), ``session_id`` (``ga_session_id`` event parameter), ``market`` (ISO
-        code
+        ``user_id`` (``user_pseudo_id``), ``session_id`` (``ga_session_id`` event parameter), ``market`` (ISO code
         of ``geo.country``), ``device`` (``device.category``), ``channel`` (from ``traffic_source.medium``),
         ``event_name``, ``segment`` (user property or event parameter ``segment``, else ``"unknown"``) and
-        ``variant`` (user property or parameter ``variant`` when it is ``control``/``treatment``); plus the
-        counts
+        ``variant`` (user property or parameter ``variant`` when it is ``control``/``treatment``); plus the counts
         of what was left out or not mapped.
     """
     path = Path(path)

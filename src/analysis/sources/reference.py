@@ -2,12 +2,10 @@
 
 * :func:`read_hofstede` reads Hofstede's published six-dimension matrix
 (``ctr;country;pdi;idv;mas;uai;ltowvs;ivr``,
-  ``#NULL!`` for gaps). Its ``ctr`` codes are Hofstede's own and several collide with ISO / World Bank
-  codes of
+  ``#NULL!`` for gaps). Its ``ctr`` codes are Hofstede's own and several collide with ISO / World Bank codes of
   *other* countries (``SLV`` is Slovenia there but El Salvador in ISO, ``MNG`` Montenegro vs Mongolia, ``MAC``
   Macedonia vs Macao, ``BEN`` Belgium (Dutch) vs Benin, ``CAF`` Canada (French) vs Central African Republic,
-  ``CHI`` China vs the Channel Islands, ``ECA`` Ecuador vs the World Bank's "Europe & Central Asia"), so
-  rows are
+  ``CHI`` China vs the Channel Islands, ``ECA`` Ecuador vs the World Bank's "Europe & Central Asia"), so rows are
   mapped to ISO 3166 alpha-3 by country *name* through the explicit table :data:`HOFSTEDE_NAME_TO_ISO3`.
 * :func:`read_world_bank_csv` reads a World Bank bulk indicator download
 (``API_<code>_DS2_en_csv_v2_*.csv``: up to
@@ -222,10 +220,8 @@ def read_hofstede(path: str | Path, extra_names: Mapping[str, str | None] | None
     Returns
     -------
     pandas.DataFrame
-        ``iso3`` (ISO 3166 alpha-3), ``country`` (Hofstede's name), ``hofstede_code`` (his ``ctr`` code,
-        not an
-        ISO code), and ``pdi idv mas uai lto ivr`` as floats on Hofstede's 0-120 scale, NaN where not
-        measured.
+        ``iso3`` (ISO 3166 alpha-3), ``country`` (Hofstede's name), ``hofstede_code`` (his ``ctr`` code, not an
+        ISO code), and ``pdi idv mas uai lto ivr`` as floats on Hofstede's 0-120 scale, NaN where not measured.
         ``attrs["excluded"]`` lists the region and sub-group rows dropped.
     """
     path = Path(path)
@@ -292,10 +288,8 @@ def read_world_bank_csv(path: str | Path, metadata_path: str | Path | None = Non
     path
         ``API_<indicator>_DS2_en_csv_v2_<n>.csv`` as downloaded (the 4 metadata lines may be present or not).
     metadata_path
-        The ``Metadata_Country_...csv`` shipped in the same zip. When given, or found next to ``path``, a
-        row is
-        a country exactly when its ``Region`` is non-empty (the World Bank leaves Region empty for
-        aggregates).
+        The ``Metadata_Country_...csv`` shipped in the same zip. When given, or found next to ``path``, a row is
+        a country exactly when its ``Region`` is non-empty (the World Bank leaves Region empty for aggregates).
         Otherwise the fixed list :data:`WORLD_BANK_AGGREGATE_CODES` decides.
 
     Returns
