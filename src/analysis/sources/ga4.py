@@ -130,8 +130,7 @@ def _ibis_types() -> dict[str, str]:
 
 
 def _param(records: ir.ArrayValue, key: str) -> ir.StringValue:
-    """The value of ``key`` in a GA4 key/value record list, as a string (whichever of the value fields is set).
-    """
+    """The value of ``key`` in a GA4 key/value record list, as a string (whichever of the value fields is set)."""
     found = records.filter(lambda record: record.key == key)[0].value
     return ibis.coalesce(
         found.string_value,
