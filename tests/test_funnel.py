@@ -6,104 +6,15 @@ from datetime import timedelta
 
 import pandas as pd
 import pytest
+from funnel_reference import JOURNEYS, STEPS, event_rows, events_frame, reference_funnel
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from analysis.metrics.funnel import FunnelError, funnel
 
-T0 = pd.Timestamp("2025-03-03 00:00", tz="UTC")  # a Monday
-STEPS = ["session_start", "view_item", "add_to_cart", "purchase"]
-
-
-def events_frame(rows: list[tuple]) -> pd.DataFrame:
-    """Rows of (user_id, session_id, minutes after T0, event_name, device)."""
-    frame = pd.DataFrame(rows, columns=["user_id", "session_id", "minute", "event_name", "device"])
-    frame["event_time"] = T0 + pd.to_timedelta(frame.pop("minute"), unit="min")
-    return frame
-
-
-# --- the reference: plain Python, one unit at a time
-# ------------------------------------------------------------
-
-
-def reference_depth(events: list[tuple[int, str]], steps: list[str], window: int, mode: str) -> int:
-    """Deepest step reached by one unit; ``events`` are (minute, event_name), in any order."""
-    position = {name: index for index, name in enumerate(steps)}
-    if mode == "ordered":
-        best = 0
-        for start, name in events:
-            if name != steps[0]:
-                continue
-            depth, now = 1, start
-            for step in steps[1:]:
-                # the earliest later-or-equal event of the next step is always the best choice for a fixed
-                # start
-                candidates = [t for t, n in events if n == step and now <= t <= start + window]
-                if not candidates:
-                    break
-                now, depth = min(candidates), depth + 1
-            best = max(best, depth)
-        return best
-    if mode == "strict_order":
-        ordered = sorted(events, key=lambda e: (e[0], position.get(e[1], len(steps))))
-        best = 0
-        for i, (start, name) in enumerate(ordered):
-            if name != steps[0]:
-                continue
-            depth = 1
-            while (
-                i + depth < len(ordered)
-                and depth < len(steps)
-                and ordered[i + depth][1] == steps[depth]
-                and ordered[i + depth][0] <= start + window
-            ):
-                depth += 1
-            best = max(best, depth)
-        return best
-    # any_order: the longest prefix of steps that all occur within some interval [a, a + window]
-    best = 0
-    for a, _ in events:
-        inside = {n for t, n in events if a <= t <= a + window}
-        depth = 0
-        while depth < len(steps) and steps[depth] in inside:
-            depth += 1
-        best = max(best, depth)
-    return best
-
-
-def reference_funnel(rows: list[tuple], steps: list[str], window: int, mode: str, unit: str, by: bool) -> dict:
-    """{(device or None, step_index): units} computed unit by unit."""
-    units: dict[tuple, list[tuple]] = {}
-    for user, session, minute, name, device in rows:
-        key = (user,) if unit == "user" else (user, session)
-        units.setdefault(key, []).append((minute, name, device))
-    counts: dict[tuple, int] = {}
-    for events in units.values():
-        firsts = sorted((t, d) for t, n, d in events if n == steps[0])
-        if not firsts:
-            continue
-        group = firsts[0][1] if by else None
-        depth = reference_depth([(t, n) for t, n, _ in events], steps, window, mode)
-        for step_index in range(1, len(steps) + 1):
-            counts.setdefault((group, step_index), 0)
-            counts[(group, step_index)] += int(depth >= step_index)
-    return counts
-
 
 def as_counts(table: pd.DataFrame, by: bool) -> dict:
     return {(row.device if by else None, row.step_index): row.units for row in table.itertuples(index=False)}
-
-
-event_rows = st.lists(
-    st.tuples(
-        st.sampled_from(["u1", "u2", "u3"]),
-        st.sampled_from(["s1", "s2"]),
-        st.integers(min_value=0, max_value=12),
-        st.sampled_from([*STEPS, "page_view"]),
-        st.sampled_from(["desktop", "mobile"]),
-    ),
-    max_size=24,
-)
 
 
 @pytest.mark.parametrize("mode", ["ordered", "strict_order", "any_order"])
@@ -122,33 +33,6 @@ def test_when_random_event_logs_then_funnel_matches_the_brute_force_reference(mo
 
 
 # --- hand-computed examples
-# ---------------------------------------------------------------------------------------
-
-JOURNEYS = events_frame(
-    [
-        # u1: a full chain inside 60 minutes, with a page view in between
-        ("u1", "s1", 0, "session_start", "mobile"),
-        ("u1", "s1", 10, "view_item", "mobile"),
-        ("u1", "s1", 11, "page_view", "mobile"),
-        ("u1", "s1", 20, "add_to_cart", "mobile"),
-        ("u1", "s1", 60, "purchase", "mobile"),  # exactly at the window edge: counts
-        # u2: first attempt stalls after viewing; a second attempt a day later reaches the cart
-        ("u2", "s1", 0, "session_start", "desktop"),
-        ("u2", "s1", 5, "view_item", "desktop"),
-        ("u2", "s2", 1440, "session_start", "mobile"),
-        ("u2", "s2", 1441, "add_to_cart", "mobile"),  # cart before the view: does not count in order
-        ("u2", "s2", 1450, "view_item", "mobile"),
-        ("u2", "s2", 1460, "add_to_cart", "mobile"),
-        # u3: purchase one minute past the window
-        ("u3", "s1", 0, "session_start", "desktop"),
-        ("u3", "s1", 1, "view_item", "desktop"),
-        ("u3", "s1", 2, "add_to_cart", "desktop"),
-        ("u3", "s1", 61, "purchase", "desktop"),
-        # u4: never starts (no session_start)
-        ("u4", "s1", 0, "view_item", "desktop"),
-        ("u4", "s1", 1, "add_to_cart", "desktop"),
-    ]
-)
 
 
 def units_by_step(table: pd.DataFrame) -> list[int]:
@@ -157,8 +41,7 @@ def units_by_step(table: pd.DataFrame) -> list[int]:
 
 def test_when_steps_are_in_order_with_gaps_then_ordered_mode_counts_deepest_attempt():
     table = funnel(JOURNEYS, STEPS, "60min")
-    # u1 reaches 4 (purchase exactly at the edge), u2 reaches 3 in its second attempt, u3 reaches 3, u4 never
-    # starts
+    # u1 reaches 4 (purchase exactly at the edge), u2 reaches 3 in its second attempt, u3 reaches 3, u4 never starts
     assert units_by_step(table) == [3, 3, 3, 1]
     assert table["dropped"].tolist() == [0, 0, 0, 2]
     assert table["conversion_from_first"].tolist() == pytest.approx([1, 1, 1, 1 / 3])
@@ -167,16 +50,14 @@ def test_when_steps_are_in_order_with_gaps_then_ordered_mode_counts_deepest_atte
 
 def test_when_another_event_intervenes_then_strict_order_stops_there():
     table = funnel(JOURNEYS, STEPS, "60min", mode="strict_order")
-    # u1: page_view between view and cart stops it at 2; u2: second attempt session_start -> add_to_cart
-    # breaks at 1
+    # u1: page_view between view and cart stops it at 2; u2: second attempt session_start -> add_to_cart breaks at 1
     # but its first attempt reaches 2; u3: reaches 3, purchase too late
     assert units_by_step(table) == [3, 3, 1, 0]
 
 
 def test_when_steps_come_in_any_order_then_any_order_mode_counts_them():
     table = funnel(JOURNEYS, STEPS, "60min", mode="any_order")
-    # u2's second session has session_start, add_to_cart, view_item within 20 minutes: depth 3; others as
-    # ordered
+    # u2's second session has session_start, add_to_cart, view_item within 20 minutes: depth 3; others as ordered
     assert units_by_step(table) == [3, 3, 3, 1]
     events = events_frame(
         [

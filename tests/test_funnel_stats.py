@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from funnel_reference import JOURNEYS, STEPS, events_frame
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportions_ztest
 
@@ -16,7 +17,6 @@ from analysis.metrics.funnel import (
     weekly_conversion,
 )
 from analysis.metrics.funnel_stats import holm_adjust, two_proportion_z_test, wilson_interval
-from tests.test_funnel import JOURNEYS, STEPS, events_frame
 
 
 def test_when_wilson_interval_is_computed_then_it_matches_statsmodels():
@@ -74,8 +74,7 @@ def test_when_funnel_groups_are_compared_then_trials_are_step_one_units_and_succ
 
 def test_when_carts_are_not_followed_by_purchase_within_window_then_they_count_as_abandoned():
     result = cart_abandonment(JOURNEYS, "60min", by="device").set_index("device")
-    # carts: u1 (mobile, bought 40 min later), u2 (first cart on mobile, never bought), u3 (desktop, bought 59
-    # min
+    # carts: u1 (mobile, bought 40 min later), u2 (first cart on mobile, never bought), u3 (desktop, bought 59 min
     # after the cart: within the window from the cart), u4 (desktop, never bought)
     assert result.loc["desktop", ["units_with_cart", "abandoned"]].tolist() == [2, 1]
     assert result.loc["mobile", ["units_with_cart", "abandoned"]].tolist() == [2, 1]

@@ -1,12 +1,9 @@
 """Customer-journey funnels: where customers drop off, for whom, and whether a difference is real.
 
-The public functions take the events table (an Ibis table in the events contract, or a pandas frame) and
-return
-small tidy pandas frames. The per-unit work runs in the engine (see :mod:`analysis.metrics.funnel_chains` for
-the
-algorithms and the exact semantics, which follow ClickHouse's ``windowFunnel``); only the counts per breakdown
-group
-and step come back to pandas, where the intervals and tests are computed.
+The public functions take the events table (an Ibis table in the events contract, or a pandas frame) and return small
+tidy pandas frames. The per-unit work runs in the engine (see :mod:`analysis.metrics.funnel_chains` for the algorithms
+and the exact semantics, which follow ClickHouse's ``windowFunnel``); only the counts per breakdown group and step come
+back to pandas, where the intervals and tests are computed. Time to convert is in :mod:`analysis.metrics.funnel_timing`.
 """
 
 from __future__ import annotations
@@ -19,7 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from analysis.metrics.funnel_chains import MODES, UNIT_KEYS, unit_depths
+from analysis.metrics.funnel_chains import MODES, UNIT_KEYS, unit_chains
 from analysis.metrics.funnel_stats import holm_adjust, two_proportion_z_test, wilson_interval
 
 DEFAULT_MIN_GROUP_SIZE = 100
@@ -31,9 +28,7 @@ class FunnelError(ValueError):
 
 
 def conversion_window(window: timedelta | str | pd.Timedelta) -> timedelta:
-    """The conversion window as a ``timedelta``: accepts a ``timedelta`` or a string such as ``"7D"``,
-    ``"12h"``.
-    """
+    """The conversion window as a ``timedelta``: accepts a ``timedelta`` or a string such as ``"7D"``, ``"12h"``."""
     try:
         value = pd.Timedelta(window)
     except (ValueError, TypeError) as error:
@@ -48,20 +43,28 @@ def conversion_window(window: timedelta | str | pd.Timedelta) -> timedelta:
 def as_events_table(events: ir.Table | pd.DataFrame) -> ir.Table:
     """An Ibis table for ``events``: pandas frames are wrapped with ``ibis.memtable`` (run on DuckDB)."""
     if isinstance(events, pd.DataFrame):
-        return ibis.memtable(events)
+        table = ibis.memtable(events)
+        # an empty object column has no type; give the contract's so the engine can materialise it
+        untyped = {name: "timestamp" if name == "event_time" else "string" for name, t in table.schema().items()}
+        untyped = {name: dtype for name, dtype in untyped.items() if table.schema()[name].is_null()}
+        return table.cast(untyped) if untyped else table
     if isinstance(events, ir.Table):
         return events
     raise FunnelError(f"events must be an Ibis table or a pandas DataFrame, not {type(events).__name__}")
 
 
-def _checked(
+def check_funnel_arguments(
     events: ir.Table | pd.DataFrame,
     steps: Sequence[str],
-    window,
+    window: timedelta | str,
     by: str | Sequence[str] | None,
     unit: str,
     mode: str,
 ) -> tuple[ir.Table, list[str], timedelta, list[str]]:
+    """The arguments shared by the funnel functions, checked: ``(events table, steps, window, by columns)``.
+
+    Raises :class:`FunnelError` naming the parameter, its value and what would be valid.
+    """
     table = as_events_table(events)
     if isinstance(steps, str) or not steps or not all(isinstance(step, str) for step in steps):
         raise FunnelError(f"steps={steps!r} must be a list of event names, e.g. ['view_item', 'purchase']")
@@ -100,8 +103,7 @@ def funnel(
     events
         The events table (contract ``EVENTS``): an Ibis table on any backend, or a pandas frame.
     steps
-        Event names of the funnel in order, e.g. ``["session_start", "view_item", "add_to_cart",
-        "purchase"]``.
+        Event names of the funnel in order, e.g. ``["session_start", "view_item", "add_to_cart", "purchase"]``.
     window
         Conversion window, inclusive: an event exactly ``window`` after its chain's step-1 event still counts.
         A ``timedelta`` or a string such as ``"7D"``.
@@ -110,26 +112,21 @@ def funnel(
     unit
         ``"user"`` or ``"session"`` (a session is ``user_id`` + ``session_id``).
     mode
-        ``"ordered"`` (other events may come between steps), ``"strict_order"`` (each step directly follows
-        the
-        previous one, like GA4's "directly followed by") or ``"any_order"`` (steps in any order within the
-        window).
+        ``"ordered"`` (other events may come between steps), ``"strict_order"`` (each step directly follows the
+        previous one, like GA4's "directly followed by") or ``"any_order"`` (steps in any order within the window).
 
     Returns
     -------
     pandas.DataFrame
-        One row per breakdown group and step, sorted by group then step. Columns: the ``by`` columns;
-        ``step_index`` (1 = first step); ``step`` (event name); ``units`` (units reaching the step);
-        ``conversion_from_first`` (units / units at step 1) with ``conversion_from_first_ci_low`` /
-        ``_ci_high``;
-        ``conversion_from_previous`` (units / units at the previous step; 1.0 at step 1) with
-        ``conversion_from_previous_ci_low`` / ``_ci_high``; ``dropped`` (units that reached the previous step
-        but
-        not this one; 0 at step 1). Rates are fractions.
+        One row per breakdown group and step, sorted by group then step. Columns: the ``by`` columns; ``step_index``
+        (1 = first step); ``step`` (event name); ``units`` (units reaching the step); ``conversion_from_first`` (units /
+        units at step 1) with ``conversion_from_first_ci_low`` / ``_ci_high``; ``conversion_from_previous`` (units /
+        units at the previous step; 1.0 at step 1) with ``conversion_from_previous_ci_low`` / ``_ci_high``;
+        ``dropped`` (units that reached the previous step but not this one; 0 at step 1). Rates are fractions.
     """
-    table, steps, window, by_columns = _checked(events, steps, window, by, unit, mode)
-    depths = unit_depths(table, steps, window, by_columns, unit=unit, mode=mode)
-    counts = depths.group_by([*by_columns, "depth"]).aggregate(units=depths.count()).to_pandas()
+    table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
+    with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode) as depths:
+        counts = depths.group_by([*by_columns, "depth"]).aggregate(units=depths.count()).to_pandas()
     return funnel_from_depth_counts(counts, steps, by_columns)
 
 
@@ -176,19 +173,19 @@ def weekly_conversion(
     Returns
     -------
     pandas.DataFrame
-        One row per breakdown group and week. Columns: the ``by`` columns; ``week`` (Monday 00:00 UTC of the
-        week, timestamp); ``units`` (units whose first step-1 event fell in that week); ``converted`` (of
-        those,
-        units that reached the last step, in any attempt); ``conversion`` with ``conversion_ci_low`` /
-        ``conversion_ci_high`` (Wilson 95%).
+        One row per breakdown group and week. Columns: the ``by`` columns; ``week`` (Monday 00:00 UTC of the week,
+        timestamp); ``units`` (units whose first step-1 event fell in that week); ``converted`` (of those, units that
+        reached the last step, in any attempt); ``conversion`` with ``conversion_ci_low`` / ``conversion_ci_high``
+        (Wilson 95%).
     """
-    table, steps, window, by_columns = _checked(events, steps, window, by, unit, mode)
-    depths = unit_depths(table, steps, window, by_columns, unit=unit, mode=mode)
-    depths = depths.mutate(week=depths.first_step_time.truncate("W"))
-    weekly = depths.group_by([*by_columns, "week"]).aggregate(
-        units=depths.count(), converted=(depths.depth == len(steps)).sum()
-    )
-    frame = weekly.to_pandas().sort_values([*by_columns, "week"], kind="stable").reset_index(drop=True)
+    table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
+    with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode) as depths:
+        depths = depths.mutate(week=depths.first_step_time.truncate("W"))
+        weekly = depths.group_by([*by_columns, "week"]).aggregate(
+            units=depths.count(), converted=(depths.depth == len(steps)).sum()
+        )
+        frame = weekly.to_pandas()
+    frame = frame.sort_values([*by_columns, "week"], kind="stable").reset_index(drop=True)
     frame = frame.astype({"units": "int64", "converted": "int64"})
     frame["conversion"] = frame["converted"] / frame["units"]
     frame["conversion_ci_low"], frame["conversion_ci_high"] = wilson_interval(frame["converted"], frame["units"])
@@ -206,15 +203,14 @@ def cart_abandonment(
 ) -> pd.DataFrame:
     """Share of units that added to cart and did not purchase within ``window`` of an add-to-cart.
 
-    A unit counts as converted when any of its add-to-cart events is followed (at or after it) by a purchase
-    within the window; breakdown values are those of its first add-to-cart event.
+    A unit counts as converted when any of its add-to-cart events is followed (at or after it) by a purchase within
+    the window; breakdown values are those of its first add-to-cart event.
 
     Returns
     -------
     pandas.DataFrame
         One row per breakdown group. Columns: the ``by`` columns; ``units_with_cart``; ``abandoned``;
-        ``abandonment_rate`` (fraction) with ``abandonment_rate_ci_low`` / ``abandonment_rate_ci_high``
-        (Wilson 95%).
+        ``abandonment_rate`` (fraction) with ``abandonment_rate_ci_low`` / ``abandonment_rate_ci_high`` (Wilson 95%).
     """
     table = funnel(events, [cart_step, purchase_step], window, by=by, unit=unit, mode="ordered")
     by_columns = [] if by is None else [by] if isinstance(by, str) else list(by)
@@ -239,8 +235,7 @@ def group_vs_rest(
 ) -> pd.DataFrame:
     """Each group's rate against the rest of the groups pooled: two-proportion z-test with Holm's correction.
 
-    Groups with fewer than ``min_group_size`` trials (or whose rest is that small) are flagged ``too_small``
-    and not
+    Groups with fewer than ``min_group_size`` trials (or whose rest is that small) are flagged ``too_small`` and not
     tested; they do not count in the Holm correction but stay in the rest of the other groups.
 
     Returns
@@ -283,8 +278,7 @@ def compare_funnel_groups(
 ) -> pd.DataFrame:
     """Conversion from step 1 to ``step`` (default: the last step) of each breakdown group against the rest.
 
-    ``funnel_table`` is the output of :func:`funnel` with the same ``by``. Output as :func:`group_vs_rest`,
-    where
+    ``funnel_table`` is the output of :func:`funnel` with the same ``by``. Output as :func:`group_vs_rest`, where
     trials are the units at step 1 and successes the units reaching ``step``.
     """
     by_columns = [by] if isinstance(by, str) else list(by)

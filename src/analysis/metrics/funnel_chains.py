@@ -1,36 +1,38 @@
-"""How far each unit (user or session) gets through a funnel: the engine-side half of
-:mod:`analysis.metrics.funnel`.
+"""How far each unit (user or session) gets through a funnel: the engine-side half of :mod:`analysis.metrics.funnel`.
 
-Semantics follow ClickHouse's ``windowFunnel``: for each unit, the deepest step reached by a chain of events
-step 1 → step 2 → … , each at or after the previous one, all within ``window`` of the chain's own step-1 event
-(inclusive). Events are ordered by time; events at the same time are ordered by their step's position in the
-funnel
-(so a tie never hides a step), and events that are not funnel steps come after the steps at that time.
+Semantics follow ClickHouse's ``windowFunnel``: for each unit, the deepest step reached by a chain of events step 1 →
+step 2 → … , each at or after the previous one, all within ``window`` of the chain's own step-1 event (inclusive).
+Events are ordered by time; events at the same time are ordered by their step's position in the funnel (so a tie never
+hides a step), and events that are not funnel steps come after the steps at that time.
 
-Everything here builds Ibis expressions; nothing is executed. The algorithms are a few passes of window
-functions
-over the unit's events, never self-joins across steps:
+Everything here is Ibis expressions, so the same code runs on DuckDB and Spark; only the ordered mode executes as it
+goes, materialising its passes. The algorithms are window functions over each unit's events, never self-joins across
+steps:
 
 ``ordered``
-    ClickHouse's own rule, one pass per step: a step-j event extends the chain with the *latest start* among
-    the
-    chains that reached step j-1 before it (a later start leaves the most room in the window, so it is
-    optimal). That
-    latest start is a running ``max`` over the unit's events, which engines evaluate as a streaming window.
+    ClickHouse's own rule: a step-j event extends the chain with the *latest start* among the chains that reached step
+    j-1 before it (a later start leaves the most room in the window, so it is optimal). That latest start is a running
+    ``max`` over the unit's events. Pass j needs only the step-j events and the step-(j-1) events that were reached
+    (carrying their start) of units that have a step-j event; each pass's result is materialised (Ibis ``cache``,
+    released at the end) and feeds the next, so only the first pass sorts many events.
 ``strict_order``
-    Each step must directly follow the previous one, no other event of the unit in between. One pass: ``lag``
-    of the
-    step index and time by 1 … k-1 events tells whether the k-1 events before a step-j event are steps j-1,
-    j-2, … 1.
+    Each step must directly follow the previous one, no other event of the unit in between. One pass over all the
+    unit's events: ``lag`` of the step index and time by 1 … k-1 events tells whether the events before a step-j event
+    are steps j-1, j-2, … 1.
 ``any_order``
-    Steps 1 … j may happen in any order within one window. One pass: at each event, the latest time of each
-    step so
-    far; steps 1 … j are all within ``window`` before that event when the oldest of those latest times is.
+    Steps 1 … j may happen in any order within one window. One pass over the funnel events: at each event, the latest
+    time of each step so far; steps 1 … j are all within ``window`` before that event when the oldest of those is.
+
+The chain that defines a unit's depth (used for time to convert) is, in ``ordered`` mode, the one that ends at the
+first event where the unit reaches its deepest step, built backwards: each earlier step is the latest event of that
+step before the next step's event from which the chain still fits the window (so step 1 is the latest start that
+works). In ``strict_order`` mode it is the run of consecutive events ending at that first event.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
 import ibis
@@ -41,13 +43,16 @@ UNIT_KEYS: dict[str, tuple[str, ...]] = {"user": ("user_id",), "session": ("user
 
 TIME = "event_time"
 STEP = "_step"  # 0-based position of the event's step in the funnel; len(steps) for other events
-START = "_chain_start"
+LEVEL = "_level"  # 1-based deepest step reached at an event
+
+
+def _at(index: int) -> str:
+    """Column holding the time of the chain's step ``index`` (0-based) on a reached event."""
+    return f"_at_{index}"
 
 
 def window_interval(window: timedelta) -> ir.IntervalScalar:
-    """``window`` as an Ibis interval literal, in whole seconds when it has no fraction (portable to every
-    engine).
-    """
+    """``window`` as an Ibis interval literal, in whole seconds when it has no fraction (portable to every engine)."""
     microseconds = round(window / timedelta(microseconds=1))
     if microseconds % 1_000_000 == 0:
         return ibis.interval(seconds=microseconds // 1_000_000)
@@ -60,114 +65,128 @@ def step_index(event_name: ir.StringColumn, steps: Sequence[str]) -> ir.IntegerC
     return ibis.cases(*cases, else_=len(steps)).cast("int16")
 
 
-def reached_rows(
-    events: ir.Table,
-    steps: Sequence[str],
-    window: timedelta,
-    *,
-    unit: str = "user",
-    mode: str = "ordered",
+def _running(keys: list[str]):
+    return ibis.window(group_by=keys, order_by=[TIME, STEP], preceding=None, following=0)
+
+
+class _Materialiser:
+    """Caches intermediate tables (Ibis ``cache``: a temporary table on DuckDB, a persisted frame on Spark)."""
+
+    def __init__(self) -> None:
+        self.tables: list[ir.Table] = []
+
+    def __call__(self, table: ir.Table) -> ir.Table:
+        cached = table.cache()
+        self.tables.append(cached)
+        return cached
+
+    def release(self) -> None:
+        for table in self.tables:
+            table.release()
+        self.tables.clear()
+
+
+def _ordered(
+    events: ir.Table, steps: Sequence[str], keys: list[str], interval, chain_times: bool, materialise: _Materialiser
 ) -> ir.Table:
-    """Events at which a unit reached a funnel level, with the start of the chain that got it there.
-
-    Returns
-    -------
-    ibis.Table
-        One row per event that completes a valid chain (plus, in ``any_order`` mode, every funnel event with
-        its
-        depth). Columns: the unit keys (``user_id`` [, ``session_id``]); ``event_time``; ``level`` (int, 1 =
-        step 1:
-        the deepest step reached at that event); ``start_1`` … ``start_k`` (timestamp; ``start_j`` is the
-        step-1
-        time of the chain that reaches step j at this event, null when this event does not reach step j).
-    """
-    keys = list(UNIT_KEYS[unit])
-    interval = window_interval(window)
+    """Reached events of the ordered mode: unit keys, ``event_time``, level and the chain's ``_at_*`` times."""
     k = len(steps)
-    if mode == "strict_order":
-        source = events.select(*keys, TIME, **{STEP: step_index(events.event_name, steps)})
-        return _strict_order(source, keys, k, interval)
-    funnel_events = events.filter(events.event_name.isin(list(steps)))
-    source = funnel_events.select(*keys, TIME, **{STEP: step_index(funnel_events.event_name, steps)})
-    if mode == "ordered":
-        return _ordered(source, keys, k, interval)
-    return _any_order(source, keys, k, interval)
+    nothing = ibis.null(events[TIME].type())
 
-
-def _running(keys: list[str], order: list[str]):
-    return ibis.window(group_by=keys, order_by=order, preceding=None, following=0)
-
-
-def _ordered(source: ir.Table, keys: list[str], k: int, interval) -> ir.Table:
-    # After pass j, START holds, on every event of steps 0..j, the start of the latest chain that reached that
-    # event's step at that event (null when none did). Step-0 events start their own chain.
-    table = source.mutate(**{START: ibis.ifelse(source[STEP] == 0, source[TIME], ibis.null("timestamp"))})
-    table = table.mutate(**{START: table[START].cast(source[TIME].type())})
-    order = [TIME, STEP]
+    # steps 3 … k are rare next to the first two: one scan keeps them for all the later passes
+    later = events.filter(events.event_name.isin(list(steps[2:])))
+    later = materialise(later.select(*keys, TIME, **{STEP: step_index(later.event_name, steps)})) if k > 2 else None
+    passes, carry = [], None
     for j in range(1, k):
-        previous_start = ibis.ifelse(table[STEP] == j - 1, table[START], ibis.null(table[START].type()))
-        latest = previous_start.max().over(_running(keys, order))
-        extends = (table[STEP] == j) & latest.notnull() & (table[TIME] <= latest + interval)
-        table = table.mutate(**{START: ibis.ifelse(extends, latest, table[START])})
-    reached = table.filter(table[START].notnull())
-    return _with_level_starts(reached, keys, k, level=reached[STEP] + 1, start=reached[START])
+        # only the start (or, for time to convert, the whole chain so far) travels with a reached event
+        carried = [_at(m) for m in range(j)] if chain_times else [_at(0)]
+        if j == 1:
+            # a step-1 event starts its own chain (two filtered scans measured faster than one at 100M events)
+            starts = events.filter(events.event_name == steps[0])
+            starts = starts.select(*keys, TIME, **{STEP: ibis.literal(0, "int16"), _at(0): starts[TIME]})
+            views = events.filter(events.event_name == steps[1])
+            views = views.select(*keys, TIME, **{STEP: ibis.literal(1, "int16"), _at(0): nothing})
+            both = starts.union(views, distinct=False)
+        else:
+            arriving = later.filter(later[STEP] == j)
+            previous = carry.semi_join(arriving, keys).select(*keys, TIME, STEP, *carried)
+            # cached tables may report a more precise timestamp type; set operations need identical schemas
+            arriving = arriving.mutate(**{column: nothing for column in carried}).cast(previous.schema())
+            both = previous.union(arriving, distinct=False)
+        latest = {
+            column: ibis.ifelse(both[STEP] == j - 1, both[column], nothing).max().over(_running(keys))
+            for column in carried
+        }
+        both = both.mutate(**{f"_latest{column}": value for column, value in latest.items()})
+        start = both[f"_latest{_at(0)}"]
+        reached = both.filter((both[STEP] == j) & start.notnull() & (both[TIME] <= start + interval))
+        chain = {column: reached[f"_latest{column}"] for column in carried}
+        if chain_times:
+            chain[_at(j)] = reached[TIME]
+        carry = materialise(reached.select(*keys, TIME, STEP, **chain))
+        passes.append(carry)
+    return _levels(passes, keys, k, chain_times, nothing)
 
 
-def _strict_order(source: ir.Table, keys: list[str], k: int, interval) -> ir.Table:
+def _levels(passes: list[ir.Table], keys: list[str], k: int, chain_times: bool, nothing) -> ir.Table:
+    shaped = []
+    time_type = passes[0][TIME].type()
+    for j, reached in enumerate(passes, start=1):
+        chain = {_at(m): (reached[_at(m)] if _at(m) in reached.columns else nothing).cast(time_type) for m in range(k)}
+        shaped.append(
+            reached.select(*keys, TIME, **{LEVEL: ibis.literal(j + 1, "int16")}, **(chain if chain_times else {}))
+        )
+    return ibis.union(*shaped, distinct=False)
+
+
+def _strict_order(events: ir.Table, steps: Sequence[str], keys: list[str], interval) -> ir.Table:
+    k = len(steps)
+    source = events.select(*keys, TIME, **{STEP: step_index(events.event_name, steps)})
     window = ibis.window(group_by=keys, order_by=[TIME, STEP])
     lagged_steps = {i: source[STEP].lag(i).over(window) for i in range(1, k)}
     lagged_times = {i: source[TIME].lag(i).over(window) for i in range(1, k)}
-    chain_start = ibis.cases(
-        (source[STEP] == 0, source[TIME]),
-        *[
-            (
-                (source[STEP] == j)
-                & ibis.and_(*[lagged_steps[i] == j - i for i in range(1, j + 1)])
-                & (source[TIME] <= lagged_times[j] + interval),
-                lagged_times[j],
+    nothing = ibis.null(source[TIME].type())
+    valid = {
+        j: (source[STEP] == j)
+        & ibis.and_(*[lagged_steps[i] == j - i for i in range(1, j + 1)])
+        & (source[TIME] <= lagged_times[j] + interval)
+        for j in range(1, k)
+    }
+    level = ibis.cases((source[STEP] == 0, 1), *[(valid[j], j + 1) for j in range(1, k)], else_=0)
+    table = source.mutate(**{LEVEL: level.cast("int16")})
+    # the chain ending at a level-L event: the L-1 events before it, then itself
+    table = table.mutate(
+        **{
+            _at(m): ibis.cases(
+                *[(table[LEVEL] == m + 1 + i, lagged_times[i]) for i in range(1, k - m)],
+                (table[LEVEL] == m + 1, table[TIME]),
+                else_=nothing,
             )
-            for j in range(1, k)
-        ],
-        else_=ibis.null(source[TIME].type()),
+            for m in range(k)
+        }
     )
-    table = source.mutate(**{START: chain_start})
-    reached = table.filter(table[START].notnull())
-    return _with_level_starts(reached, keys, k, level=reached[STEP] + 1, start=reached[START])
+    return table.filter(table[LEVEL] > 0)
 
 
-def _any_order(source: ir.Table, keys: list[str], k: int, interval) -> ir.Table:
-    window = _running(keys, [TIME, STEP])
+def _any_order(events: ir.Table, steps: Sequence[str], keys: list[str], interval) -> ir.Table:
+    k = len(steps)
+    funnel_events = events.filter(events.event_name.isin(list(steps)))
+    source = funnel_events.select(*keys, TIME, **{STEP: step_index(funnel_events.event_name, steps)})
+    window = _running(keys)
     nothing = ibis.null(source[TIME].type())
     latest = {i: ibis.ifelse(source[STEP] == i, source[TIME], nothing).max().over(window) for i in range(k)}
     table = source.mutate(**{f"_latest_{i}": latest[i] for i in range(k)})
-    # start of the window holding steps 1..j at this event: the oldest of their latest times
-    starts, inside = [], []
-    for j in range(k):
-        this = table[f"_latest_{j}"]
-        inside.append(this.notnull() & (table[TIME] <= this + interval))
-        starts.append(this if j == 0 else ibis.least(starts[-1], this))
+    inside = [table[f"_latest_{j}"].notnull() & (table[TIME] <= table[f"_latest_{j}"] + interval) for j in range(k)]
     level = sum(ibis.and_(*inside[: j + 1]).cast("int16") for j in range(k))
-    start_columns = {f"start_{j + 1}": ibis.ifelse(level >= j + 1, starts[j], nothing) for j in range(k)}
-    table = table.mutate(level=level, **start_columns)
-    return table.filter(table.level > 0).select(*keys, TIME, "level", *start_columns)
-
-
-def _with_level_starts(reached: ir.Table, keys: list[str], k: int, *, level, start) -> ir.Table:
-    nothing = ibis.null(reached[TIME].type())
-    return reached.select(
-        *keys,
-        TIME,
-        level=level.cast("int16"),
-        **{f"start_{j}": ibis.ifelse(level == j, start, nothing) for j in range(1, k + 1)},
-    )
+    table = table.mutate(**{LEVEL: level})
+    return table.filter(table[LEVEL] > 0).select(*keys, TIME, LEVEL)
 
 
 def first_touch(events: ir.Table, first_step: str, by: Sequence[str], *, unit: str = "user") -> ir.Table:
     """Each unit's first event of the funnel's first step, with its breakdown values.
 
-    Ties at the first timestamp are broken by the breakdown values themselves (smallest first), so every
-    engine
-    picks the same row.
+    Ties at the first timestamp are broken by the breakdown values themselves (smallest first), so every engine picks
+    the same row.
 
     Returns
     -------
@@ -175,16 +194,22 @@ def first_touch(events: ir.Table, first_step: str, by: Sequence[str], *, unit: s
         Unit keys, ``first_step_time`` (timestamp of that event) and the ``by`` columns.
     """
     keys = list(UNIT_KEYS[unit])
-    starts = events.filter(events.event_name == first_step)
-    order = [TIME, *[column for column in by if column not in keys]]
-    rank = ibis.row_number().over(group_by=keys, order_by=order)
-    starts = starts.mutate(_rank=rank)
-    first = starts.filter(starts._rank == 0)
     extra = [column for column in by if column not in keys]
-    return first.select(*keys, *extra, first_step_time=first[TIME])
+    starts = events.filter(events.event_name == first_step)
+    firsts = starts.group_by(keys).aggregate(first_step_time=starts[TIME].min())
+    if not extra:
+        return firsts
+    # a hash aggregate and join rather than a window over every start; only ties at the first time are ranked
+    at_first = starts.join(firsts, [*keys, starts[TIME] == firsts.first_step_time]).select(
+        *keys, *extra, "first_step_time"
+    )
+    rank = ibis.row_number().over(group_by=keys, order_by=extra)
+    ranked = at_first.mutate(_rank=rank)
+    return ranked.filter(ranked._rank == 0).select(*keys, *extra, "first_step_time")
 
 
-def unit_depths(
+@contextmanager
+def unit_chains(
     events: ir.Table,
     steps: Sequence[str],
     window: timedelta,
@@ -192,25 +217,48 @@ def unit_depths(
     *,
     unit: str = "user",
     mode: str = "ordered",
-) -> ir.Table:
-    """One row per unit that had a step-1 event: its first-touch breakdown values and the deepest step
-    reached.
+    chain_times: bool = False,
+) -> Iterator[ir.Table]:
+    """One row per unit that had a step-1 event: its first-touch breakdown values and the deepest step reached.
 
-    Returns
-    -------
+    A context manager: intermediate results are materialised in the engine and released on exit, so use the table
+    inside the ``with`` block.
+
+    Yields
+    ------
     ibis.Table
-        Unit keys, the ``by`` columns (values of the unit's first step-1 event), ``first_step_time`` and
-        ``depth``
-        (int, 1 … len(steps): the deepest step reached by any chain within the window).
+        Unit keys, the ``by`` columns (values of the unit's first step-1 event), ``first_step_time`` and ``depth`` (int,
+        1 … len(steps): the deepest step reached by any chain within the window). With ``chain_times`` (``ordered`` and
+        ``strict_order`` modes), also ``step_1_time`` … ``step_<k>_time``: the times of the chain that defines the depth
+        (see the module docstring); null beyond the depth, and ``step_1_time`` is ``first_step_time`` at depth 1.
     """
     keys = list(UNIT_KEYS[unit])
-    reached = reached_rows(events, steps, window, unit=unit, mode=mode)
-    deepest = reached.group_by(keys).aggregate(depth=reached.level.max())
-    touch = first_touch(events, steps[0], by, unit=unit)
-    joined = touch.join(deepest, keys, how="left")
-    return joined.select(
-        *keys,
-        *[column for column in by if column not in keys],
-        "first_step_time",
-        depth=joined.depth.fill_null(1).cast("int16"),
-    )
+    interval = window_interval(window)
+    k = len(steps)
+    if chain_times and mode == "any_order":
+        raise ValueError("chain times are defined for mode='ordered' and 'strict_order' only")
+    materialise = _Materialiser()
+    try:
+        if mode == "ordered":
+            reached = _ordered(events, steps, keys, interval, chain_times, materialise)
+        elif mode == "strict_order":
+            reached = _strict_order(events, steps, keys, interval)
+        else:
+            reached = _any_order(events, steps, keys, interval)
+        deepest = reached.group_by(keys).aggregate(depth=reached[LEVEL].max())
+        if chain_times:
+            at_depth = reached.join(deepest, keys)
+            at_depth = at_depth.filter(at_depth[LEVEL] == at_depth.depth)
+            # chains ending at the same (first) time carry the same times; the first by time is that chain
+            deepest = at_depth.group_by([*keys, "depth"]).aggregate(
+                **{_at(m): at_depth[_at(m)].argmin(at_depth[TIME]) for m in range(k)}
+            )
+        touch = first_touch(events, steps[0], by, unit=unit)
+        joined = touch.join(deepest, keys, how="left")
+        columns = {"depth": joined.depth.fill_null(1).cast("int16")}
+        if chain_times:
+            columns["step_1_time"] = joined[_at(0)].fill_null(joined.first_step_time)
+            columns.update({f"step_{m + 1}_time": joined[_at(m)] for m in range(1, k)})
+        yield joined.select(*keys, *[column for column in by if column not in keys], "first_step_time", **columns)
+    finally:
+        materialise.release()
