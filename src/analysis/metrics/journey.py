@@ -24,6 +24,7 @@ from analysis.metrics.funnel import (
     group_vs_rest,
     weekly_conversion,
 )
+from analysis.metrics.funnel_timing import TimeToConvert, time_to_convert
 
 
 @dataclass
@@ -35,6 +36,7 @@ class JourneyAnalysis:
     (:func:`group_vs_rest` columns). ``abandonment[column]``: each group's cart-abandonment rate against the rest
     (``successes`` = abandoned carts, ``trials`` = units with a cart, ``rate`` = abandonment rate).
     ``abandonment_overall``: one row, the same for everyone. ``weekly``: :func:`weekly_conversion`.
+    ``timing``: :func:`time_to_convert` (None in ``any_order`` mode, where steps have no order).
     """
 
     steps: list[str]
@@ -45,6 +47,7 @@ class JourneyAnalysis:
     overall: pd.DataFrame
     weekly: pd.DataFrame
     abandonment_overall: pd.DataFrame
+    timing: TimeToConvert | None = None
     by_breakdown: dict[str, pd.DataFrame] = field(default_factory=dict)
     conversion_tests: dict[str, pd.DataFrame] = field(default_factory=dict)
     abandonment: dict[str, pd.DataFrame] = field(default_factory=dict)
@@ -92,6 +95,7 @@ def analyse_journey(
         overall=marginal_funnel(detailed, [], steps),
         weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
         abandonment_overall=_abandonment_vs_rest(carts, [], 1),
+        timing=None if mode == "any_order" else time_to_convert(events, steps, window, unit=unit, mode=mode),
     )
     for column in breakdowns:
         table = marginal_funnel(detailed, [column], steps)

@@ -50,6 +50,8 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
         f"({fmt.interval(worst.conversion_from_previous_ci_low, worst.conversion_from_previous_ci_high)}), "
         f"{fmt.count(worst.dropped)} {unit}s are lost there."
     )
+    if analysis.timing is not None:
+        sentences.extend(timing_sentences(analysis.timing.summary, unit))
     carts = analysis.abandonment_overall.iloc[0]
     if carts.trials:
         sentences.append(
@@ -77,6 +79,62 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
             "they were, so they are somewhat too narrow; rerun with unit = user for tests that respect this."
         )
     return sentences
+
+
+def timing_sentences(summary: pd.DataFrame, unit: str) -> list[str]:
+    """How long the journey takes: the overall median with its quartiles, and the slowest step."""
+    overall = summary[summary.to_step == "overall"]
+    steps = summary[(summary.to_step != "overall") & (summary.units > 0)]
+    if overall.empty or not overall.iloc[0].units:
+        return []
+    row = overall.iloc[0]
+    sentences = [
+        f"Half of the {unit}s that went past {step_label(row.from_step)} reached their deepest step within "
+        f"{_seconds(row.median_seconds)} (middle half between {_seconds(row.q1_seconds)} and "
+        f"{_seconds(row.q3_seconds)}; {fmt.count(row.units)} {unit}s)."
+    ]
+    if len(steps) > 1:
+        slowest = steps.sort_values("median_seconds").iloc[-1]
+        sentences.append(
+            f"The slowest step is {step_label(slowest.from_step)} → {step_label(slowest.to_step)}: median "
+            f"{_seconds(slowest.median_seconds)}."
+        )
+    return sentences
+
+
+def _seconds(seconds: float) -> str:
+    """A duration for reading: '45 s', '3.5 min', '2.1 h', '1.5 days'."""
+    for name, size in (("days", 86400), ("h", 3600), ("min", 60)):
+        if seconds >= size:
+            return f"{seconds / size:.1f} {name}"
+    return f"{seconds:.0f} s"
+
+
+def timing_table(summary: pd.DataFrame) -> pd.DataFrame:
+    """Median and quartiles of the time between consecutive steps and overall, for reading."""
+    return pd.DataFrame(
+        {
+            "from": summary.from_step.map(step_label),
+            "to": summary.to_step.map(lambda step: "deepest step" if step == "overall" else step_label(step)),
+            "units": summary.units.map(fmt.count),
+            "lower quartile": summary.q1_seconds.map(_seconds),
+            "median": summary.median_seconds.map(_seconds),
+            "upper quartile": summary.q3_seconds.map(_seconds),
+        }
+    ).set_index(["from", "to"])
+
+
+def plot_time_to_convert(histogram: pd.DataFrame, unit: str):
+    """Histogram of the time from the first step to each unit's deepest step."""
+    overall = histogram[histogram.to_step == "overall"]
+    figure, axis = plt.subplots(figsize=(9, 3.2))
+    axis.bar(overall.bin_label, overall.units, color="#55A868")
+    axis.set_ylabel(f"{unit}s")
+    axis.set_xlabel("time from the first step to the deepest step reached")
+    axis.set_title("Time to convert")
+    axis.tick_params(axis="x", rotation=45)
+    figure.tight_layout()
+    return figure
 
 
 def contrast_sentence(contrast: Contrast, verb: str, unit: str) -> str:
