@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from analysis.config import REFERENCE_DATA_DIR
@@ -145,6 +146,7 @@ WORLD_BANK_EXCERPTS = Path(__file__).parent / "fixtures" / "world_bank"
     [
         ("API_NY.GDP.PCAP.PP.CD_DS2_en_csv_v2_138_excerpt.csv", "gdp_per_capita_ppp", 2024),
         ("API_PV.EST_DS2_en_csv_v2_7919_excerpt.csv", "political_stability", 2023),
+        ("API_SP.POP.TOTL_DS2_en_csv_v2_79_excerpt.csv", "population", 2022),
     ],
 )
 def test_when_bundled_wdi_figures_are_reimported_from_the_official_excerpt_then_every_value_matches(
@@ -155,3 +157,18 @@ def test_when_bundled_wdi_figures_are_reimported_from_the_official_excerpt_then_
     assert sorted(imported.index) == sorted(reference.index)  # the 30 reference countries, no aggregates
     assert set(imported["year"]) == {year}
     assert reference[indicator].to_dict() == imported["value"].to_dict()
+
+
+LPI_2023_EXCERPT = WORLD_BANK_EXCERPTS / "International_LPI_from_2007_to_2023_excerpt.csv"
+# The stored table's names where they differ from countries.csv ("TC<rkiye" is Türkiye as the stored copy spells it).
+LPI_2023_NAMES = {"Korea, Rep.": "KOR", "Vietnam": "VNM", "TC<rkiye": "TUR"}
+
+
+def test_when_bundled_lpi_scores_are_compared_with_the_stored_2023_table_then_every_value_matches():
+    table = pd.read_csv(LPI_2023_EXCERPT)
+    reference = read_market_reference().set_index("iso3")
+    table["iso3"] = table["Economy"].map(dict(zip(reference["name"], reference.index, strict=True)) | LPI_2023_NAMES)
+    table = table.set_index("iso3")
+    assert sorted(table.index) == sorted(reference.index)  # all 30 reference countries, none unmapped
+    assert reference["lpi_score"].to_dict() == table["LPI Score"].to_dict()
+    assert table.loc["ARE", ["LPI Score", "LPI Grouped Rank"]].tolist() == [4.0, 7]  # printed, no longer inferred
