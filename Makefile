@@ -36,7 +36,7 @@ $(VENV)/.test: requirements-test.lock $(VENV)/.runtime
 setup: $(VENV)/.runtime ## virtual environment from the lock file, the package, and the Jupyter kernel
 
 setup-test: $(VENV)/.test ## setup plus the locked test tools and headless Chromium
-	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 lab: setup data ## JupyterLab on notebooks/ (with the demo data)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
