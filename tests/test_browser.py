@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from pipeline_notebooks import write_project
+from playwright.sync_api import sync_playwright
 
 from analysis.pipeline import load_run_config, run_reports
 
@@ -49,10 +50,9 @@ def run(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser_context(tmp_path_factory):
-    playwright_api = pytest.importorskip("playwright.sync_api")
     if not CHROMIUM.exists():
         pytest.fail(f"{CHROMIUM} not found: install the Debian package chromium (apt-get install -y chromium)")
-    with playwright_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             user_data_dir=str(tmp_path_factory.mktemp("chromium-profile")),
             executable_path=str(CHROMIUM),

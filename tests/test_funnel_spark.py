@@ -9,8 +9,6 @@ from funnel_reference import JOURNEYS, STEPS
 from analysis.metrics.funnel import funnel
 from analysis.metrics.funnel_timing import time_to_convert
 
-pyspark = pytest.importorskip("pyspark", reason="pyspark is a test extra (requirements.in)")
-
 pytestmark = pytest.mark.slow
 
 
