@@ -99,3 +99,38 @@ def test_when_a_parameter_is_bad_then_the_error_names_it(market, start, end, mes
 def test_when_the_market_is_not_in_the_data_then_the_known_ones_are_listed(tiny_data_dir: Path):
     with pytest.raises(ValueError, match=r"market 'JP' is not in the markets table; known markets: \['DE', 'FR'\]"):
         check_market_known(load_tables(tiny_data_dir), "JP")
+
+
+def test_when_initiatives_are_listed_then_only_the_scope_market_is_kept_and_launches_come_first(tiny_data_dir: Path):
+    from analysis.metrics.overview import initiatives_in_scope
+    from analysis.present.overview import initiative_sentences
+
+    initiatives = pd.DataFrame(
+        {
+            "initiative_id": ["INI-1", "INI-1", "INI-1"],
+            "name": ["Personalised journeys"] * 3,
+            "market": ["DE", "FR", "JP"],
+            "launch_date": ["2026-01-15", "2026-04-01", ""],
+            "target_kpi": ["conversion_rate"] * 3,
+            "target_low": [0.15] * 3,
+            "target_high": [0.20] * 3,
+        }
+    )
+    initiatives.to_csv(tiny_data_dir / "initiatives.csv", index=False)
+    tables = load_tables(tiny_data_dir)
+
+    all_markets = initiatives_in_scope(tables, Scope.parse("ALL", "2025-01-01", "2026-06-30"))
+    assert all_markets.market.tolist() == ["DE", "FR", "JP"]
+    assert pd.isna(all_markets.launch_date.iloc[-1])
+
+    germany = initiatives_in_scope(tables, Scope.parse("DE", "2025-01-01", "2026-06-30"))
+    assert initiative_sentences(germany, "2026-06-30") == [
+        "Initiative 'Personalised journeys' (target conversion_rate +15% to +20%) went live in DE 15 Jan 2026; "
+        "a change after launch mixes its effect with the trend, so compare with untreated markets before crediting "
+        "it."
+    ]
+    japan = initiatives_in_scope(tables, Scope.parse("JP", "2025-01-01", "2026-06-30"))
+    assert initiative_sentences(japan, "2026-06-30") == [
+        "Initiative 'Personalised journeys' (target conversion_rate +15% to +20%) had not launched here by the end "
+        "of the period."
+    ]

@@ -144,3 +144,22 @@ def conversion_change(kpis: pd.DataFrame, periods: int = 3) -> dict[str, float]:
         "ci_low": float(low),
         "ci_high": float(high),
     }
+
+
+def initiatives_in_scope(tables: dict[str, ibis.Table], scope: Scope) -> pd.DataFrame:
+    """The initiatives planned for the scope's market(s), launched or not (empty frame without the table).
+
+    Returns
+    -------
+    DataFrame with the ``initiatives`` contract columns, one row per initiative and market, sorted by launch date
+    (never-launched last); ``launch_date`` is NaT where the initiative has not gone live.
+    """
+    columns = list(contract.schema_for("initiatives").columns)
+    if "initiatives" not in tables:
+        return pd.DataFrame(columns=columns)
+    table = tables["initiatives"]
+    if scope.market != ALL_MARKETS:
+        table = table.filter(table.market == scope.market)
+    frame = table.select(*columns).execute()
+    frame["launch_date"] = pd.to_datetime(frame["launch_date"])
+    return frame.sort_values(["launch_date", "market"], na_position="last", kind="stable").reset_index(drop=True)

@@ -45,6 +45,23 @@ def overview_findings(
     return sentences
 
 
+def initiative_sentences(initiatives: pd.DataFrame, scope_end) -> list[str]:
+    """Which initiatives went live in scope and when, with their targets; their effect is another notebook's job."""
+    sentences = []
+    for (name, kpi, low, high), rows in initiatives.groupby(["name", "target_kpi", "target_low", "target_high"]):
+        live = rows[rows.launch_date.notna() & (rows.launch_date <= pd.Timestamp(scope_end))]
+        target = f"target {kpi} {low:+.0%} to {high:+.0%}"
+        if live.empty:
+            sentences.append(f"Initiative '{name}' ({target}) had not launched here by the end of the period.")
+            continue
+        launches = ", ".join(f"{row.market} {row.launch_date:%d %b %Y}" for row in live.itertuples())
+        sentences.append(
+            f"Initiative '{name}' ({target}) went live in {launches}; a change after launch mixes its effect with "
+            "the trend, so compare with untreated markets before crediting it."
+        )
+    return sentences
+
+
 def coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
     """The coverage frame formatted for reading: counts with separators, dates as days."""
     shown = coverage.copy()
