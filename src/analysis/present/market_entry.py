@@ -188,20 +188,9 @@ def plot_tornado(swings: pd.DataFrame, market: str) -> plt.Figure:
     data = swings.loc[swings["market"] == market].sort_values("score_range")
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(data))))
     base = data["score_base"].iloc[0]
-    ax.barh(
-        data["criterion"],
-        data["score_low"] - base,
-        left=base,
-        color=sns.color_palette("deep")[3],
-        label="less weight",
-    )
-    ax.barh(
-        data["criterion"],
-        data["score_high"] - base,
-        left=base,
-        color=sns.color_palette("deep")[0],
-        label="more weight",
-    )
+    palette = sns.color_palette("deep")
+    for column, colour, label in (("score_low", palette[3], "less weight"), ("score_high", palette[0], "more weight")):
+        ax.barh(data["criterion"], data[column] - base, left=base, color=colour, label=label)
     ax.axvline(base, color="black", linewidth=0.8)
     ax.set_xlabel(f"score of {market}")
     ax.legend(fontsize="small")
