@@ -38,6 +38,8 @@ from datetime import timedelta
 import ibis
 import ibis.expr.types as ir
 
+from analysis.metrics import funnel_duckdb
+
 MODES: tuple[str, ...] = ("ordered", "strict_order", "any_order")
 UNIT_KEYS: dict[str, tuple[str, ...]] = {"user": ("user_id",), "session": ("user_id", "session_id")}
 
@@ -218,6 +220,7 @@ def unit_chains(
     unit: str = "user",
     mode: str = "ordered",
     chain_times: bool = False,
+    portable: bool = False,
 ) -> Iterator[ir.Table]:
     """One row per unit that had a step-1 event: its first-touch breakdown values and the deepest step reached.
 
@@ -231,8 +234,15 @@ def unit_chains(
         1 … len(steps): the deepest step reached by any chain within the window). With ``chain_times`` (``ordered`` and
         ``strict_order`` modes), also ``step_1_time`` … ``step_<k>_time``: the times of the chain that defines the depth
         (see the module docstring); null beyond the depth, and ``step_1_time`` is ``first_step_time`` at depth 1.
+
+    On DuckDB the ordered mode's depths come from :mod:`analysis.metrics.funnel_duckdb` (same results, much faster);
+    ``portable=True`` forces the window-function version used on every other engine.
     """
     keys = list(UNIT_KEYS[unit])
+    if mode == "ordered" and not chain_times and not portable and funnel_duckdb.supports(events, steps):
+        with funnel_duckdb.ordered_depths(events, steps, window, keys, by) as depths:
+            yield depths.select(*keys, *[column for column in by if column not in keys], "first_step_time", "depth")
+        return
     interval = window_interval(window)
     k = len(steps)
     if chain_times and mode == "any_order":
