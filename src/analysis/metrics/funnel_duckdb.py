@@ -35,7 +35,7 @@ import ibis.expr.types as ir
 TIME = "event_time"
 STEP_BITS = 4  # steps are packed into the low bits of each event: at most 16 steps
 MAX_STEPS = 2**STEP_BITS
-NO_START = -(2**62)  # the fold's "no chain reached this step yet"; below any real start minus any window
+MASK = MAX_STEPS - 1
 
 
 def supports(events: ir.Table, steps: Sequence[str]) -> bool:
@@ -83,71 +83,46 @@ def _literal(text: str) -> str:
 
 
 def _depths_sql(source_sql: str, steps: list[str], window_us: int, keys: list[str], extra: list[str]) -> str:
-    k = len(steps)
     unit = ", ".join(_quote(key) for key in keys)
     step = "CASE event_name " + " ".join(f"WHEN {_literal(s)} THEN {i}" for i, s in enumerate(steps)) + " END"
     touch = ", ".join([f"'t': {_quote(TIME)}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(extra))])
-    shown = ", ".join(f"_touch.b{i} AS {_quote(column)}" for i, column in enumerate(extra))
+    shown = "".join(f", _touch.b{i} AS {_quote(column)}" for i, column in enumerate(extra))
+    reached = " + ".join(["1", *(f"(len(_reached_{j}) > 0)::INTEGER" for j in range(1, len(steps)))])
     return f"""
 WITH source AS ({source_sql}),
 tagged AS (SELECT *, {step} AS _step FROM source),
 units AS (
   SELECT {unit}, min({{{touch}}}) FILTER (WHERE _step = 0) AS _touch,
-    list_sort(list(epoch_us({_quote(TIME)}) * {MAX_STEPS} + _step)) AS _events
+    list(epoch_us({_quote(TIME)}) * {MAX_STEPS} + _step) AS _events
   FROM tagged GROUP BY {unit}
 ),
-first_two AS (
-  SELECT {unit}, _touch, list_filter(_events, lambda x: x & {MAX_STEPS - 1} >= 2) AS _later,
-    {_second_step_sql(window_us)} AS _reached
-  FROM (
-    SELECT *, list_filter(_events, lambda x: x & {MAX_STEPS - 1} <= 1) AS _first FROM units WHERE _touch IS NOT NULL
-  )
-),
-folded AS (SELECT *, {_fold_sql(k, window_us)} AS _state FROM first_two)
-SELECT {unit}{", " + shown if shown else ""}, _touch.t AS first_step_time, {_depth_sql(k)} AS depth
-FROM folded
+split AS (
+  SELECT {unit}, _touch,
+    list_sort(list_filter(_events, lambda x: x & {MASK} <= 1)) AS _first,
+    list_sort(list_filter(_events, lambda x: x & {MASK} >= 2)) AS _later
+  FROM units WHERE _touch IS NOT NULL
+)
+SELECT {unit}{shown}, _touch.t AS first_step_time, {reached} AS depth
+FROM ({_reached_sql(len(steps), window_us)})
 """
 
 
-def _second_step_sql(window_us: int) -> str:
-    """Reached step-2 events as ``[event, start event]`` pairs: neighbours (step 1, step 2) within the window."""
-    mask, shift = MAX_STEPS - 1, STEP_BITS
-    return (
+def _reached_sql(k: int, window_us: int) -> str:
+    """``split`` plus ``_reached_<j>``: each unit's events of 0-based step j that some chain reached.
+
+    Every reached event is a pair ``[event, start event]`` (both packed), in time order, so the last reached event
+    before a time carries the latest start.
+    """
+    step_two = (
         "list_filter(list_zip(_first[2:], _first[:-1]), lambda p: "
-        f"p[1] & {mask} = 1 AND p[2] & {mask} = 0 AND (p[1] >> {shift}) - (p[2] >> {shift}) <= {window_us})"
+        f"p[1] & {MASK} = 1 AND p[2] & {MASK} = 0 AND (p[1] >> {STEP_BITS}) - (p[2] >> {STEP_BITS}) <= {window_us})"
     )
-
-
-def _fold_sql(k: int, window_us: int) -> str:
-    """The fold's final state for units that reached step 2 and have a later step's event; NULL for the others."""
-    if k <= 2:
-        return "NULL"
-    # reached step-2 events become (start << 4 | 1), later steps' events stay as they are; merged in time order
-    merged = (
-        "list_select(list_concat(list_transform(_reached, lambda p: p[2] + 1), _later), "
-        "list_grade_up(list_concat(list_transform(_reached, lambda p: p[1]), _later)))"
-    )
-    fold = f"list_reduce({merged}, {_fold_lambda(k, window_us)}, {_fold_start(k)})"
-    return f"CASE WHEN len(_reached) > 0 AND len(_later) > 0 THEN {fold} END"
-
-
-def _depth_sql(k: int) -> str:
-    """1 for having started, one more for each further step some chain reached."""
-    if k == 1:
-        return "1"
-    deeper = [f"coalesce(_state.s{j} > {NO_START}, false)::INTEGER" for j in range(2, k)]
-    return " + ".join(["1", "(len(_reached) > 0)::INTEGER", *deeper])
-
-
-def _fold_start(k: int) -> str:
-    return "{" + ", ".join(f"'s{j}': ({NO_START})::BIGINT" for j in range(1, k)) + "}"
-
-
-def _fold_lambda(k: int, window_us: int) -> str:
-    """ClickHouse's state update; field ``s<j>`` is the latest start of a chain reaching 0-based step ``j``."""
-    mask, shift = MAX_STEPS - 1, STEP_BITS
-    fields = [f"'s1': CASE WHEN x & {mask} = 1 THEN x >> {shift} ELSE acc.s1 END"]
+    query = f"SELECT *, {step_two} AS _reached_1 FROM split"
     for j in range(2, k):
-        extends = f"x & {mask} = {j} AND acc.s{j - 1} >= (x >> {shift}) - {window_us}"
-        fields.append(f"'s{j}': CASE WHEN {extends} THEN acc.s{j - 1} ELSE acc.s{j} END")
-    return "lambda acc, x: {" + ", ".join(fields) + "}"
+        candidates = (
+            f"list_transform(list_filter(_later, lambda x: x & {MASK} = {j}), "
+            f"lambda x: [x, list_filter(_reached_{j - 1}, lambda p: p[1] < x)[-1][2]])"
+        )
+        within = f"lambda p: p[2] IS NOT NULL AND (p[1] >> {STEP_BITS}) - (p[2] >> {STEP_BITS}) <= {window_us}"
+        query = f"SELECT *, list_filter({candidates}, {within}) AS _reached_{j} FROM ({query})"
+    return query
