@@ -127,6 +127,8 @@ def _ordered(
             chain[_at(j)] = reached[TIME]
         carry = materialise(reached.select(*keys, TIME, STEP, **chain))
         passes.append(carry)
+    if not passes:  # a one-step funnel: nothing beyond the start to reach
+        passes = [events.filter(ibis.literal(False)).select(*keys, TIME)]
     return _levels(passes, keys, k, chain_times, nothing)
 
 

@@ -87,7 +87,7 @@ def _depths_sql(source_sql: str, steps: list[str], window_us: int, keys: list[st
     step = "CASE event_name " + " ".join(f"WHEN {_literal(s)} THEN {i}" for i, s in enumerate(steps)) + " END"
     touch = ", ".join([f"'t': {_quote(TIME)}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(extra))])
     shown = "".join(f", _touch.b{i} AS {_quote(column)}" for i, column in enumerate(extra))
-    reached = " + ".join(["1", *(f"(len(_reached_{j}) > 0)::INTEGER" for j in range(1, len(steps)))])
+    reached = " + ".join(["1", *(f"coalesce(len(_reached_{j}) > 0, false)::INTEGER" for j in range(1, len(steps)))])
     return f"""
 WITH source AS ({source_sql}),
 tagged AS (SELECT *, {step} AS _step FROM source),
@@ -108,14 +108,16 @@ FROM ({_reached_sql(len(steps), window_us)})
 
 
 def _reached_sql(k: int, window_us: int) -> str:
-    """``split`` plus ``_reached_<j>``: each unit's events of 0-based step j that some chain reached.
+    """``split`` plus ``_reached_<j>``: each unit's events of 0-based step j that some chain reached (NULL if none).
 
     Every reached event is a pair ``[event, start event]`` (both packed), in time order, so the last reached event
-    before a time carries the latest start.
+    before a time carries the latest start. With the start packed as ``start * 16`` (step 0), an event of step j at
+    time t is within the window of it when ``event - start <= window * 16 + j``.
     """
+    # in the time-ordered steps 0 and 1, the difference of neighbours is 1 modulo 16 exactly for (step 0, step 1)
     step_two = (
         "list_filter(list_zip(_first[2:], _first[:-1]), lambda p: "
-        f"p[1] & {MASK} = 1 AND p[2] & {MASK} = 0 AND (p[1] >> {STEP_BITS}) - (p[2] >> {STEP_BITS}) <= {window_us})"
+        f"(p[1] - p[2]) & {MASK} = 1 AND p[1] - p[2] <= {window_us * MAX_STEPS + 1})"
     )
     query = f"SELECT *, {step_two} AS _reached_1 FROM split"
     for j in range(2, k):
@@ -123,6 +125,7 @@ def _reached_sql(k: int, window_us: int) -> str:
             f"list_transform(list_filter(_later, lambda x: x & {MASK} = {j}), "
             f"lambda x: [x, list_filter(_reached_{j - 1}, lambda p: p[1] < x)[-1][2]])"
         )
-        within = f"lambda p: p[2] IS NOT NULL AND (p[1] >> {STEP_BITS}) - (p[2] >> {STEP_BITS}) <= {window_us}"
-        query = f"SELECT *, list_filter({candidates}, {within}) AS _reached_{j} FROM ({query})"
+        within = f"lambda p: p[1] - p[2] <= {window_us * MAX_STEPS + j}"  # NULL start: not reached
+        reached = f"CASE WHEN len(_reached_{j - 1}) > 0 THEN list_filter({candidates}, {within}) END"
+        query = f"SELECT *, {reached} AS _reached_{j} FROM ({query})"
     return query

@@ -1,0 +1,94 @@
+"""The DuckDB list path of the ordered funnel against the portable window-function path, unit by unit."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import ibis
+import pandas as pd
+import pytest
+from funnel_reference import T0
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from analysis.metrics import funnel_duckdb
+from analysis.metrics.funnel import as_events_table
+from analysis.metrics.funnel_chains import unit_chains
+
+STEPS = ["session_start", "view_item", "add_to_cart", "begin_checkout", "purchase"]
+
+# microsecond offsets: many ties, events exactly at the window's edge, out-of-order rows, null breakdown values
+rows = st.lists(
+    st.tuples(
+        st.sampled_from(["u1", "u2", "u3", "u4"]),
+        st.sampled_from(["s1", "s2"]),
+        st.integers(min_value=0, max_value=40),
+        st.sampled_from([*STEPS, "page_view"]),
+        st.sampled_from(["desktop", "mobile", None]),
+        st.sampled_from(["email", "search"]),
+    ),
+    max_size=40,
+)
+
+
+def frame(data: list[tuple]) -> pd.DataFrame:
+    table = pd.DataFrame(data, columns=["user_id", "session_id", "offset", "event_name", "device", "channel"])
+    table["event_time"] = T0 + pd.to_timedelta(table.pop("offset") * 250_000, unit="us")
+    return table.astype({"user_id": "string", "session_id": "string", "event_name": "string"}).astype(
+        {"device": "string", "channel": "string"}
+    )
+
+
+def depths(events: pd.DataFrame, steps, window, by, unit, portable: bool) -> pd.DataFrame:
+    table = as_events_table(events)
+    with unit_chains(table, steps, window, by, unit=unit, portable=portable) as result:
+        out = result.to_pandas()
+    keys = ["user_id"] if unit == "user" else ["user_id", "session_id"]
+    return out.sort_values(keys).reset_index(drop=True)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    data=rows,
+    window_steps=st.integers(min_value=1, max_value=12),
+    k=st.integers(min_value=1, max_value=5),
+    unit=st.sampled_from(["user", "session"]),
+    by=st.sampled_from([[], ["device"], ["device", "channel"]]),
+)
+def test_when_random_event_logs_then_the_duckdb_path_equals_the_portable_path(data, window_steps, k, unit, by):
+    events = frame(data)
+    window = timedelta(microseconds=250_000 * window_steps)
+    fast = depths(events, STEPS[:k], window, by, unit, portable=False)
+    portable = depths(events, STEPS[:k], window, by, unit, portable=True)
+    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+
+
+def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch():
+    events = frame(
+        [
+            ("u1", "s1", 0, "session_start", "mobile", "search"),
+            ("u1", "s1", 0, "session_start", "desktop", "search"),
+            ("u1", "s1", 0, "session_start", None, "email"),
+            ("u1", "s1", 1, "view_item", "mobile", "search"),
+        ]
+    )
+    result = depths(events, STEPS, timedelta(seconds=1), ["device", "channel"], "user", portable=False)
+    assert result[["device", "channel", "depth"]].values.tolist() == [["desktop", "search", 2]]
+
+
+def test_when_the_table_is_not_on_duckdb_or_has_too_many_steps_then_the_portable_path_is_used():
+    events = ibis.memtable(frame([("u1", "s1", 0, "session_start", "mobile", "search")]))
+    assert funnel_duckdb.supports(events, STEPS)
+    assert not funnel_duckdb.supports(events, [f"step_{i}" for i in range(17)])
+    nanoseconds = events.mutate(event_time=events.event_time.cast("timestamp(9)"))
+    assert not funnel_duckdb.supports(nanoseconds, STEPS)
+
+
+@pytest.mark.parametrize("unit", ["user", "session"])
+def test_when_the_funnel_ends_then_no_temporary_view_is_left_behind(unit):
+    con = ibis.duckdb.connect()
+    events = con.create_table("events", frame([("u1", "s1", 0, "session_start", "mobile", "search")]))
+    with unit_chains(events, STEPS, timedelta(seconds=1), ["device"], unit=unit) as result:
+        assert result.count().execute() == 1
+    views = con.raw_sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
+    assert views == []
