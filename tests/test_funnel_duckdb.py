@@ -92,3 +92,20 @@ def test_when_the_funnel_ends_then_no_temporary_view_is_left_behind(unit):
         assert result.count().execute() == 1
     views = con.raw_sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
     assert views == []
+
+
+def test_when_times_have_no_time_zone_then_the_first_step_time_is_the_same_on_both_paths():
+    events = frame(
+        [
+            ("u1", "s1", 3, "session_start", "mobile", "search"),
+            ("u1", "s1", 5, "view_item", "mobile", "search"),
+            ("u2", "s2", 7, "session_start", None, "email"),
+        ]
+    )
+    events["event_time"] = events["event_time"].dt.tz_localize(None)
+    for by in ([], ["device"]):
+        fast = depths(events, STEPS, timedelta(seconds=1), by, "user", portable=False)
+        portable = depths(events, STEPS, timedelta(seconds=1), by, "user", portable=True)
+        pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+        expected = [T0.tz_localize(None) + pd.Timedelta(offset) for offset in ("750ms", "1750ms")]
+        assert fast["first_step_time"].tolist() == expected

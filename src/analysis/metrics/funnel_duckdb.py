@@ -12,9 +12,10 @@ hash aggregate and work inside each unit's own short list:
    a step-2 event after another step-2 event has the same start and a later time, so it adds nothing. The step-2
    events reached are therefore the neighbouring (step-1, step-2) pairs within the window: a ``list_zip`` of the
    list with itself shifted by one, filtered. No loop.
-3. Steps 3 … k. The reached step-2 events, each carrying its start, are merged in time order with the later steps'
-   events (``list_grade_up``) and folded with ``list_reduce`` over ClickHouse's state: for each step, the latest start
-   of a chain that reached it. Only units that reached step 2 and have a later step's event are folded.
+3. Steps 3 … k. A step-j event is reached when the latest step-(j-1) event reached before it carries a start within
+   the window. Reached events are few next to the first two steps' events, so each step-j event looks that event up
+   in the short, time-ordered list of the step before (a filter per event; quadratic only in a unit's own reached
+   events).
 
 The unit's breakdown values are those of its first step-1 event, ties at that time broken by the values themselves
 (smallest first, missing values last), as in :func:`analysis.metrics.funnel_chains.first_touch`.
@@ -64,7 +65,8 @@ def ordered_depths(
     backend._run_pre_execute_hooks(source)  # registers pandas frames wrapped as memtables
     name = f"_funnel_depths_{uuid.uuid4().hex}"
     window_us = round(window / timedelta(microseconds=1))
-    body = _depths_sql(backend.compile(source), list(steps), window_us, keys, extra)
+    zoned = getattr(events.schema()[TIME], "timezone", None) is not None
+    body = _depths_sql(backend.compile(source), list(steps), window_us, keys, extra, zoned=zoned)
     backend.raw_sql(f"CREATE TEMP VIEW {_quote(name)} AS {body}")
     try:
         table = backend.table(name)
@@ -82,27 +84,36 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def _depths_sql(source_sql: str, steps: list[str], window_us: int, keys: list[str], extra: list[str]) -> str:
+def _depths_sql(
+    source_sql: str, steps: list[str], window_us: int, keys: list[str], extra: list[str], *, zoned: bool
+) -> str:
     unit = ", ".join(_quote(key) for key in keys)
     step = "CASE event_name " + " ".join(f"WHEN {_literal(s)} THEN {i}" for i, s in enumerate(steps)) + " END"
-    touch = ", ".join([f"'t': {_quote(TIME)}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(extra))])
+    packed = f"epoch_us({_quote(TIME)}) * {MAX_STEPS} + _step"
+    # the breakdown values of the first start: a struct's minimum orders by time, then by the values (nulls last)
+    values = ", ".join([f"'t': {packed}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(extra))])
+    if extra:
+        first = f"min({{{values}}}) FILTER (WHERE _step = 0) AS _touch"
+    else:
+        first = f"min({packed}) FILTER (WHERE _step = 0) AS _start"
     shown = "".join(f", _touch.b{i} AS {_quote(column)}" for i, column in enumerate(extra))
+    start = f"{'_touch.t' if extra else '_start'} >> {STEP_BITS}"
+    first_time = f"to_timestamp(0) + to_microseconds({start})" if zoned else f"make_timestamp({start})"
     reached = " + ".join(["1", *(f"coalesce(len(_reached_{j}) > 0, false)::INTEGER" for j in range(1, len(steps)))])
     return f"""
 WITH source AS ({source_sql}),
 tagged AS (SELECT *, {step} AS _step FROM source),
 units AS (
-  SELECT {unit}, min({{{touch}}}) FILTER (WHERE _step = 0) AS _touch,
-    list(epoch_us({_quote(TIME)}) * {MAX_STEPS} + _step) AS _events
+  SELECT {unit}, {first}, list({packed}) AS _events
   FROM tagged GROUP BY {unit}
 ),
 split AS (
-  SELECT {unit}, _touch,
+  SELECT *,
     list_sort(list_filter(_events, lambda x: x & {MASK} <= 1)) AS _first,
     list_sort(list_filter(_events, lambda x: x & {MASK} >= 2)) AS _later
-  FROM units WHERE _touch IS NOT NULL
+  FROM units WHERE {"_touch" if extra else "_start"} IS NOT NULL
 )
-SELECT {unit}{shown}, _touch.t AS first_step_time, {reached} AS depth
+SELECT {unit}{shown}, {first_time} AS first_step_time, {reached} AS depth
 FROM ({_reached_sql(len(steps), window_us)})
 """
 
