@@ -10,7 +10,8 @@ Every measurement runs in a fresh subprocess so its peak memory (``VmHWM``: the 
 DuckDB included) is its own; modules are imported before the clock starts. Timings are medians of ``--runs`` runs; the
 pandas walk runs once, at 1M events only. Each funnel run uses a DuckDB connection with ``memory_limit`` and a
 ``temp_directory`` so it spills rather than fails; ``--spill-check`` adds one run with a deliberately small limit to
-show that it still completes.
+show that it still completes. At 1M and 10M events the portable window-function version (what Spark and other engines
+run) is timed too, as the baseline of the DuckDB list path that ``funnel`` takes.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ WINDOW = "7D"
 EVENTS_PER_USER = 26
 SCANNED_COLUMNS = ["user_id", "event_time", "event_name", "segment"]
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
+PORTABLE_SIZES = ("1M", "10M")  # the portable version also runs at these sizes (33 s a run at 100M)
 
 
 def data_dir_for(size: str) -> Path:
@@ -63,6 +65,7 @@ def _connection(memory_limit: str, temp_dir: str):
 
 def child(task: str, data_dir: Path, memory_limit: str) -> dict:
     """One measurement in this process: returns seconds, peak RSS and a small check value."""
+    from analysis.metrics import funnel_duckdb
     from analysis.metrics.funnel import funnel  # imported before the clock starts, like duckdb for the scan
     from analysis.sources import load_tables
 
@@ -76,7 +79,9 @@ def child(task: str, data_dir: Path, memory_limit: str) -> dict:
             )
             path = data_dir / "events.parquet"
             check = con.con.execute(f"SELECT count(*), {columns} FROM read_parquet('{path}')").fetchall()[0][0]
-        elif task == "funnel":
+        elif task in ("funnel", "portable"):
+            if task == "portable":  # the window-function version every other engine runs, for comparison
+                funnel_duckdb.supports = lambda *args: False
             table = funnel(events, STEPS, WINDOW, by="segment")
             check = int(table.loc[table["step_index"] == 1, "units"].sum())
         elif task == "pandas":
@@ -159,6 +164,10 @@ def main() -> None:
             "funnel_peak_mb": max(r["peak_mb"] for r in funnel_runs),
             "x_scan": funnel_s / scan_s,
         }
+        if size in PORTABLE_SIZES:
+            portable = measure("portable", size, args.runs, args.memory_limit)
+            row["portable_s"] = statistics.median(r["seconds"] for r in portable)
+            row["portable_over_funnel"] = row["portable_s"] / funnel_s
         if size == "1M":
             walk = measure("pandas", size, 1, args.memory_limit)[0]
             row["pandas_s"] = walk["seconds"]

@@ -2,7 +2,8 @@
 
 The public functions take the events table (an Ibis table in the events contract, or a pandas frame) and return small
 tidy pandas frames. The per-unit work runs in the engine (see :mod:`analysis.metrics.funnel_chains` for the algorithms
-and the exact semantics, which follow ClickHouse's ``windowFunnel``); only the counts per breakdown group and step come
+and the exact semantics, which follow ClickHouse's ``windowFunnel``, and :mod:`analysis.metrics.funnel_duckdb` for the
+faster path DuckDB takes in the ordered mode); only the counts per breakdown group and step come
 back to pandas, where the intervals and tests are computed. Time to convert is in :mod:`analysis.metrics.funnel_timing`.
 """
 
