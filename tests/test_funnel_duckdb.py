@@ -76,7 +76,7 @@ def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch(
     assert result[["device", "channel", "depth"]].values.tolist() == [["desktop", "search", 2]]
 
 
-def test_when_the_table_is_not_on_duckdb_or_has_too_many_steps_then_the_portable_path_is_used():
+def test_when_there_are_too_many_steps_or_nanosecond_times_then_the_portable_path_is_used():
     events = ibis.memtable(frame([("u1", "s1", 0, "session_start", "mobile", "search")]))
     assert funnel_duckdb.supports(events, STEPS)
     assert not funnel_duckdb.supports(events, [f"step_{i}" for i in range(17)])
