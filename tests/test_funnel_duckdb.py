@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from unittest import mock
 
 import ibis
 import pandas as pd
@@ -26,16 +27,18 @@ rows = st.lists(
         st.sampled_from([*STEPS, "page_view"]),
         st.sampled_from(["desktop", "mobile", None]),
         st.sampled_from(["email", "search"]),
+        st.sampled_from([1, 2, None]),
     ),
     max_size=40,
 )
 
 
 def frame(data: list[tuple]) -> pd.DataFrame:
-    table = pd.DataFrame(data, columns=["user_id", "session_id", "offset", "event_name", "device", "channel"])
+    columns = ["user_id", "session_id", "offset", "event_name", "device", "channel", "tier"]
+    table = pd.DataFrame(data, columns=columns)
     table["event_time"] = T0 + pd.to_timedelta(table.pop("offset") * 250_000, unit="us")
     return table.astype({"user_id": "string", "session_id": "string", "event_name": "string"}).astype(
-        {"device": "string", "channel": "string"}
+        {"device": "string", "channel": "string", "tier": "Int64"}
     )
 
 
@@ -53,12 +56,15 @@ def depths(events: pd.DataFrame, steps, window, by, unit, portable: bool) -> pd.
     window_steps=st.integers(min_value=1, max_value=12),
     k=st.integers(min_value=1, max_value=5),
     unit=st.sampled_from(["user", "session"]),
-    by=st.sampled_from([[], ["device"], ["device", "channel"]]),
+    by=st.sampled_from([[], ["device"], ["device", "channel"], ["tier"], ["channel", "tier"]]),
+    coded=st.booleans(),
 )
-def test_when_random_event_logs_then_the_duckdb_path_equals_the_portable_path(data, window_steps, k, unit, by):
+def test_when_random_event_logs_then_the_duckdb_path_equals_the_portable_path(data, window_steps, k, unit, by, coded):
     events = frame(data)
     window = timedelta(microseconds=250_000 * window_steps)
-    fast = depths(events, STEPS[:k], window, by, unit, portable=False)
+    # coded: the first touch as an integer minimum of value codes; otherwise as the minimum of a struct
+    with mock.patch.object(funnel_duckdb, "MAX_CODED_VALUES", funnel_duckdb.MAX_CODED_VALUES if coded else 0):
+        fast = depths(events, STEPS[:k], window, by, unit, portable=False)
     portable = depths(events, STEPS[:k], window, by, unit, portable=True)
     pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
 
@@ -66,10 +72,10 @@ def test_when_random_event_logs_then_the_duckdb_path_equals_the_portable_path(da
 def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch():
     events = frame(
         [
-            ("u1", "s1", 0, "session_start", "mobile", "search"),
-            ("u1", "s1", 0, "session_start", "desktop", "search"),
-            ("u1", "s1", 0, "session_start", None, "email"),
-            ("u1", "s1", 1, "view_item", "mobile", "search"),
+            ("u1", "s1", 0, "session_start", "mobile", "search", 1),
+            ("u1", "s1", 0, "session_start", "desktop", "search", 1),
+            ("u1", "s1", 0, "session_start", None, "email", 1),
+            ("u1", "s1", 1, "view_item", "mobile", "search", 1),
         ]
     )
     result = depths(events, STEPS, timedelta(seconds=1), ["device", "channel"], "user", portable=False)
@@ -77,7 +83,7 @@ def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch(
 
 
 def test_when_there_are_too_many_steps_or_nanosecond_times_then_the_portable_path_is_used():
-    events = ibis.memtable(frame([("u1", "s1", 0, "session_start", "mobile", "search")]))
+    events = ibis.memtable(frame([("u1", "s1", 0, "session_start", "mobile", "search", 1)]))
     assert funnel_duckdb.supports(events, STEPS)
     assert not funnel_duckdb.supports(events, [f"step_{i}" for i in range(17)])
     nanoseconds = events.mutate(event_time=events.event_time.cast("timestamp(9)"))
@@ -87,7 +93,7 @@ def test_when_there_are_too_many_steps_or_nanosecond_times_then_the_portable_pat
 @pytest.mark.parametrize("unit", ["user", "session"])
 def test_when_the_funnel_ends_then_no_temporary_view_is_left_behind(unit):
     con = ibis.duckdb.connect()
-    events = con.create_table("events", frame([("u1", "s1", 0, "session_start", "mobile", "search")]))
+    events = con.create_table("events", frame([("u1", "s1", 0, "session_start", "mobile", "search", 1)]))
     with unit_chains(events, STEPS, timedelta(seconds=1), ["device"], unit=unit) as result:
         assert result.count().execute() == 1
     views = con.raw_sql("SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()
@@ -97,9 +103,9 @@ def test_when_the_funnel_ends_then_no_temporary_view_is_left_behind(unit):
 def test_when_times_have_no_time_zone_then_the_first_step_time_is_the_same_on_both_paths():
     events = frame(
         [
-            ("u1", "s1", 3, "session_start", "mobile", "search"),
-            ("u1", "s1", 5, "view_item", "mobile", "search"),
-            ("u2", "s2", 7, "session_start", None, "email"),
+            ("u1", "s1", 3, "session_start", "mobile", "search", 1),
+            ("u1", "s1", 5, "view_item", "mobile", "search", 1),
+            ("u2", "s2", 7, "session_start", None, "email", 1),
         ]
     )
     events["event_time"] = events["event_time"].dt.tz_localize(None)
@@ -109,3 +115,27 @@ def test_when_times_have_no_time_zone_then_the_first_step_time_is_the_same_on_bo
         pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
         expected = [T0.tz_localize(None) + pd.Timedelta(offset) for offset in ("750ms", "1750ms")]
         assert fast["first_step_time"].tolist() == expected
+
+
+def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_coded_in_order():
+    events = frame(
+        [
+            ("u1", "s1", 0, "session_start", "mobile", "search", 2),
+            ("u2", "s1", 0, "session_start", "desktop", "search", None),
+            ("u3", "s1", 0, "session_start", None, "o'clock", 1),
+        ]
+    )
+    events["paid"] = [True, False, None]
+    events["score"] = [0.5, 1.5, 2.5]
+    table = as_events_table(events)
+    backend = table._find_backend(use_default=True)
+    backend._run_pre_execute_hooks(table)
+    touch = funnel_duckdb._first_touch(backend, table, ["device", "channel", "tier", "paid"])
+    assert touch.values == [["'desktop'", "'mobile'"], ["'o''clock'", "'search'"], ["1", "2"], ["FALSE", "TRUE"]]
+    assert funnel_duckdb._first_touch(backend, table, ["score"]).values is None  # floats: the struct minimum
+    with mock.patch.object(funnel_duckdb, "MAX_CODED_VALUES", 1):
+        assert funnel_duckdb._first_touch(backend, table, ["device"]).values is None
+    fast = depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"], "user", portable=False)
+    portable = depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"], "user", portable=True)
+    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+    assert fast["paid"].tolist() == [True, False, None]
