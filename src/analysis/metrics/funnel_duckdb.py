@@ -30,7 +30,6 @@ version. Tests compare the two on random event logs.
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -110,11 +109,11 @@ class _Touch:
         if self.values is None:
             fields = ", ".join([f"'t': {packed}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(self.columns))])
             return f"min({{{fields}}}) FILTER (WHERE _step = 0) AS _touch"
-        code = " + ".join(
-            f"coalesce(list_position([{', '.join(values)}], {_quote(column)}) - 1, {len(values)}) * {weight}"
-            for column, values, weight in zip(self.columns, self.values, self._weights(), strict=True)
+        code = " | ".join(
+            f"(coalesce(list_position([{', '.join(values)}], {_quote(column)}) - 1, {len(values)}) << {shift})"
+            for column, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         )
-        return f"min(CASE WHEN _step = 0 THEN ({packed})::HUGEINT * {self._radix()} + {code} END) AS _touch"
+        return f"min(CASE WHEN _step = 0 THEN (({packed})::HUGEINT << {self._bits()}) | {code} END) AS _touch"
 
     def start(self) -> str:
         """The packed first start, from ``_touch``."""
@@ -122,24 +121,29 @@ class _Touch:
             return "_touch"
         if self.values is None:
             return "_touch.t"
-        return f"(_touch // {self._radix()})::BIGINT"
+        return f"(_touch >> {self._bits()})::BIGINT"
 
     def shown(self) -> list[str]:
         """The breakdown columns, from ``_touch``."""
         if self.values is None:
             return [f"_touch.b{i} AS {_quote(column)}" for i, column in enumerate(self.columns)]
         return [
-            f"[{', '.join([*values, 'NULL'])}][(_touch // {weight} % {len(values) + 1})::BIGINT + 1] AS {_quote(c)}"
-            for c, values, weight in zip(self.columns, self.values, self._weights(), strict=True)
+            f"[{', '.join([*values, 'NULL'])}][((_touch >> {shift}) & {_width(values) - 1})::BIGINT + 1] AS {_quote(c)}"
+            for c, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         ]
 
-    def _weights(self) -> list[int]:
-        """Mixed-radix place values, so codes compare like the tuple of values (a missing value ranks last)."""
-        sizes = [len(values) + 1 for values in self.values or []]
-        return [math.prod(sizes[i + 1 :]) for i in range(len(sizes))]
+    def _shifts(self) -> list[int]:
+        """Bit offsets of the columns' codes, the first column highest, so codes compare like the tuple of values."""
+        widths = [_width(values).bit_length() - 1 for values in self.values or []]
+        return [sum(widths[i + 1 :]) for i in range(len(widths))]
 
-    def _radix(self) -> int:
-        return math.prod(len(values) + 1 for values in self.values or [])
+    def _bits(self) -> int:
+        return sum(_width(values).bit_length() - 1 for values in self.values or [])
+
+
+def _width(values: list[str]) -> int:
+    """Codes of a column: 0 … len(values) - 1 for its values and len(values) for a missing one, in a power of two."""
+    return 1 << len(values).bit_length()
 
 
 def _first_touch(backend, events: ir.Table, columns: list[str]) -> _Touch:
