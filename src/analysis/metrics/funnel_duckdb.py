@@ -198,22 +198,23 @@ FROM ({_reached_sql(len(steps), window_us)})
 def _reached_sql(k: int, window_us: int) -> str:
     """``split`` plus ``_reached_<j>``: each unit's events of 0-based step j that some chain reached (NULL if none).
 
-    Every reached event is a pair ``[event, start event]`` (both packed), in time order, so the last reached event
+    Every reached event is a pair ``(start event, event)`` (both packed), in time order, so the last reached event
     before a time carries the latest start. With the start packed as ``start * 16`` (step 0), an event of step j at
     time t is within the window of it when ``event - start <= window * 16 + j``.
     """
-    # in the time-ordered steps 0 and 1, the difference of neighbours is 1 modulo 16 exactly for (step 0, step 1)
+    # in the time-ordered steps 0 and 1, the difference of neighbours is 1 modulo 16 exactly for (step 0, step 1);
+    # zipping with the list shifted by one pairs each event with the next (the last with NULL, which fails the test)
     step_two = (
-        "list_filter(list_zip(_first[2:], _first[:-1]), lambda p: "
-        f"(p[1] - p[2]) & {MASK} = 1 AND p[1] - p[2] <= {window_us * MAX_STEPS + 1})"
+        "list_filter(list_zip(_first, _first[2:]), lambda p: "
+        f"(p[2] - p[1]) & {MASK} = 1 AND p[2] - p[1] <= {window_us * MAX_STEPS + 1})"
     )
     query = f"SELECT *, {step_two} AS _reached_1 FROM split"
     for j in range(2, k):
         candidates = (
             f"list_transform(list_filter(_later, lambda x: x & {MASK} = {j}), "
-            f"lambda x: [x, list_filter(_reached_{j - 1}, lambda p: p[1] < x)[-1][2]])"
+            f"lambda x: row(list_filter(_reached_{j - 1}, lambda p: p[2] < x)[-1][1], x))"
         )
-        within = f"lambda p: p[1] - p[2] <= {window_us * MAX_STEPS + j}"  # NULL start: not reached
+        within = f"lambda p: p[2] - p[1] <= {window_us * MAX_STEPS + j}"  # NULL start: not reached
         reached = f"CASE WHEN len(_reached_{j - 1}) > 0 THEN list_filter({candidates}, {within}) END"
         query = f"SELECT *, {reached} AS _reached_{j} FROM ({query})"
     return query
