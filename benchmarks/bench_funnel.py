@@ -7,7 +7,8 @@ Usage::
 
 Demo data of about ``events / 26`` users is generated once per size and cached under ``data/bench/`` (git-ignored).
 Every measurement runs in a fresh subprocess so its peak memory (``VmHWM``: the process's resident high-water mark,
-DuckDB included) is its own; modules are imported before the clock starts. Timings are medians of ``--runs`` runs; the
+DuckDB included) is its own; modules are imported before the clock starts. Scan and funnel runs take turns, so a
+drift in the machine's speed affects both sides of the ratio. Timings are medians of ``--runs`` runs; the
 pandas walk runs once, at 1M events only. Each funnel run uses a DuckDB connection with ``memory_limit`` and a
 ``temp_directory`` so it spills rather than fails; ``--spill-check`` adds one run with a deliberately small limit to
 show that it still completes. At 1M and 10M events the portable window-function version (what Spark and other engines
@@ -120,20 +121,26 @@ def pandas_walk(frame) -> dict:
 
 
 def measure(task: str, size: str, runs: int, memory_limit: str) -> list[dict]:
-    results = []
+    return measure_alternating([task], size, runs, memory_limit)[task]
+
+
+def measure_alternating(tasks: list[str], size: str, runs: int, memory_limit: str) -> dict[str, list[dict]]:
+    """``runs`` runs of each task, taking turns (task 1, task 2, task 1, ...), so drift in machine speed hits both."""
+    results: dict[str, list[dict]] = {task: [] for task in tasks}
     for _ in range(runs):
-        command = [
-            sys.executable,
-            __file__,
-            "--child",
-            task,
-            "--data",
-            str(data_dir_for(size)),
-            "--memory-limit",
-            memory_limit,
-        ]
-        output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
-        results.append(json.loads(output.strip().splitlines()[-1]))
+        for task in tasks:
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                task,
+                "--data",
+                str(data_dir_for(size)),
+                "--memory-limit",
+                memory_limit,
+            ]
+            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            results[task].append(json.loads(output.strip().splitlines()[-1]))
     return results
 
 
@@ -152,8 +159,8 @@ def main() -> None:
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
     rows = []
     for size in args.sizes:
-        scan = measure("scan", size, args.runs, args.memory_limit)
-        funnel_runs = measure("funnel", size, args.runs, args.memory_limit)
+        paired = measure_alternating(["scan", "funnel"], size, args.runs, args.memory_limit)
+        scan, funnel_runs = paired["scan"], paired["funnel"]
         scan_s = statistics.median(r["seconds"] for r in scan)
         funnel_s = statistics.median(r["seconds"] for r in funnel_runs)
         row = {
