@@ -22,9 +22,9 @@ hash aggregate and work inside each unit's own short list:
 The unit's breakdown values are those of its first step-1 event, ties at that time broken by the values themselves
 (smallest first, missing values last), as in :func:`analysis.metrics.funnel_chains.first_touch`. When every breakdown
 column is text, integer or boolean with at most 16 distinct values (segments, devices, channels, markets), one small
-query first lists those values; each is then coded by its rank, and the first touch is the integer minimum of
-``packed * radix + code``. Otherwise it is the minimum of a struct (time, values), exact too but several times slower:
-a struct's minimum keeps a sort key per unit.
+query first lists those values; each is then coded by its rank, and the first touch is the minimum of one 128-bit
+integer, the packed event shifted left with the codes in the low bits. Otherwise it is the minimum of a struct (time,
+values): exact too, but it costs about twice as much, since a struct's minimum keeps a sort key per unit.
 
 Only the ordered mode's depth is computed here; chain times, the other modes and other engines use the portable
 version. Tests compare the two on random event logs.
@@ -45,7 +45,7 @@ STEP_BITS = 4  # steps are packed into the low bits of each event: at most 16 st
 MAX_STEPS = 2**STEP_BITS
 MASK = MAX_STEPS - 1
 BIGINT_MAX = 2**63 - 1
-MAX_CODED_VALUES = 16  # a breakdown column with more distinct values takes the struct minimum for its first touch
+MAX_CODED_VALUES = 16  # more distinct values in a column: the struct minimum (coding is a linear search per row)
 
 
 def supports(events: ir.Table, steps: Sequence[str]) -> bool:
@@ -182,7 +182,7 @@ def _depths_sql(
     reached = " + ".join(["1", *(f"coalesce(len(_reached_{j}) > 0, false)::INTEGER" for j in range(1, len(steps)))])
     # one pass: the running value stays the latest event while the list is in order, and the largest BIGINT after
     in_order = (
-        f"list_reduce(_events, lambda a, x: CASE WHEN x >= a THEN x ELSE {BIGINT_MAX} END, {-BIGINT_MAX - 1}) "
+        f"list_reduce(_events, lambda a, x: CASE WHEN x >= a THEN x ELSE {BIGINT_MAX} END, {-BIGINT_MAX}) "
         f"< {BIGINT_MAX}"
     )
     return f"""
