@@ -139,3 +139,20 @@ def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_c
     portable = depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"], "user", portable=True)
     pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
     assert fast["paid"].tolist() == [True, False, None]
+
+
+def test_when_events_arrive_in_time_order_or_reversed_then_the_depths_are_the_same():
+    journey = [
+        ("u1", "s1", 0, "session_start", "mobile", "search", 1),
+        ("u1", "s1", 1, "view_item", "mobile", "search", 1),
+        ("u1", "s1", 2, "session_start", "desktop", "search", 1),
+        ("u1", "s1", 3, "add_to_cart", "mobile", "search", 1),
+        ("u1", "s1", 9, "begin_checkout", "mobile", "search", 1),
+        ("u2", "s2", 4, "session_start", "mobile", "email", 2),
+        ("u2", "s2", 5, "view_item", "mobile", "email", 2),
+    ]
+    window = timedelta(seconds=2)
+    in_order = depths(frame(journey), STEPS, window, ["device"], "user", portable=False)
+    reversed_ = depths(frame(journey[::-1]), STEPS, window, ["device"], "user", portable=False)
+    pd.testing.assert_frame_equal(in_order, reversed_)
+    assert in_order[["device", "depth"]].values.tolist() == [["mobile", 3], ["mobile", 2]]
