@@ -150,18 +150,26 @@ def _width(values: list[str]) -> int:
 
 
 def _first_touch(backend, events: ir.Table, columns: list[str]) -> _Touch:
-    """Codes for the breakdown values when every column is text, integer or boolean with few distinct values."""
+    """Codes for the breakdown values when every column is text, integer or boolean with few distinct values.
+
+    One query per column fetches at most ``MAX_CODED_VALUES + 1`` values, so a column with millions of values (a
+    session id, say) costs one distinct-count pass and no transfer before the struct minimum takes over.
+    """
     types = [events.schema()[column] for column in columns]
     if not columns or not all(t.is_string() or t.is_integer() or t.is_boolean() for t in types):
         return _Touch(columns, None)
-    lists = ", ".join(
-        f"list(DISTINCT {_quote(c)} ORDER BY {_quote(c)}) FILTER (WHERE {_quote(c)} IS NOT NULL)" for c in columns
-    )
-    found = backend.raw_sql(f"SELECT {lists} FROM ({backend.compile(events.select(*columns))})").fetchall()[0]
-    found = [values or [] for values in found]  # no rows at all: no values
-    if any(len(values) > MAX_CODED_VALUES for values in found):
-        return _Touch(columns, None)
-    return _Touch(columns, [[_sql_value(value) for value in values] for values in found])
+    values = []
+    for column in columns:
+        name = _quote(column)
+        query = (
+            f"SELECT DISTINCT {name} FROM ({backend.compile(events.select(column))}) WHERE {name} IS NOT NULL "
+            f"ORDER BY {name} LIMIT {MAX_CODED_VALUES + 1}"
+        )
+        found = [row[0] for row in backend.raw_sql(query).fetchall()]
+        if len(found) > MAX_CODED_VALUES:
+            return _Touch(columns, None)
+        values.append([_sql_value(value) for value in found])
+    return _Touch(columns, values)
 
 
 def _sql_value(value: str | int | bool) -> str:
