@@ -156,3 +156,19 @@ def test_when_events_arrive_in_time_order_or_reversed_then_the_depths_are_the_sa
     reversed_ = depths(frame(journey[::-1]), STEPS, window, ["device"], "user", portable=False)
     pd.testing.assert_frame_equal(in_order, reversed_)
     assert in_order[["device", "depth"]].values.tolist() == [["mobile", 3], ["mobile", 2]]
+
+
+def test_when_times_are_before_1970_then_the_coded_first_touch_still_works():
+    events = frame(
+        [
+            ("u1", "s1", 0, "session_start", "mobile", "search", 1),
+            ("u1", "s1", 0, "session_start", "desktop", "search", 2),
+            ("u1", "s1", 1, "view_item", "mobile", "search", 1),
+        ]
+    )
+    events["event_time"] = events["event_time"] - pd.DateOffset(years=60)
+    fast = depths(events, STEPS, timedelta(seconds=1), ["device", "tier"], "user", portable=False)
+    portable = depths(events, STEPS, timedelta(seconds=1), ["device", "tier"], "user", portable=True)
+    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+    assert fast[["device", "tier", "depth"]].values.tolist() == [["desktop", 2, 2]]
+    assert fast["first_step_time"].iloc[0].year < 1970

@@ -116,7 +116,8 @@ class _Touch:
             f"(coalesce(list_position([{', '.join(values)}], {_quote(column)}) - 1, {len(values)}) << {shift})"
             for column, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         )
-        return f"min(CASE WHEN _step = 0 THEN (({packed})::HUGEINT << {self._bits()}) | {code} END) AS _touch"
+        # times before 1970 pack to negative numbers, which DuckDB refuses to shift left: multiply instead
+        return f"min(CASE WHEN _step = 0 THEN ({packed})::HUGEINT * {2 ** self._bits()} | {code} END) AS _touch"
 
     def start(self) -> str:
         """The packed first start, from ``_touch``."""
