@@ -50,6 +50,14 @@ def depths(events: pd.DataFrame, steps, window, by, unit, portable: bool) -> pd.
     return out.sort_values(keys).reset_index(drop=True)
 
 
+def agreed_depths(events: pd.DataFrame, steps, window, by, unit: str = "user") -> pd.DataFrame:
+    """The DuckDB path's depths, after checking that the portable path gives the same frame."""
+    fast = depths(events, steps, window, by, unit, portable=False)
+    portable = depths(events, steps, window, by, unit, portable=True)
+    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+    return fast
+
+
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     data=rows,
@@ -110,9 +118,7 @@ def test_when_times_have_no_time_zone_then_the_first_step_time_is_the_same_on_bo
     )
     events["event_time"] = events["event_time"].dt.tz_localize(None)
     for by in ([], ["device"]):
-        fast = depths(events, STEPS, timedelta(seconds=1), by, "user", portable=False)
-        portable = depths(events, STEPS, timedelta(seconds=1), by, "user", portable=True)
-        pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+        fast = agreed_depths(events, STEPS, timedelta(seconds=1), by)
         expected = [T0.tz_localize(None) + pd.Timedelta(offset) for offset in ("750ms", "1750ms")]
         assert fast["first_step_time"].tolist() == expected
 
@@ -135,9 +141,7 @@ def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_c
     assert funnel_duckdb._first_touch(backend, table, ["score"]).values is None  # floats: the struct minimum
     with mock.patch.object(funnel_duckdb, "MAX_CODED_VALUES", 1):
         assert funnel_duckdb._first_touch(backend, table, ["device"]).values is None
-    fast = depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"], "user", portable=False)
-    portable = depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"], "user", portable=True)
-    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+    fast = agreed_depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"])
     assert fast["paid"].tolist() == [True, False, None]
 
 
@@ -167,8 +171,6 @@ def test_when_times_are_before_1970_then_the_coded_first_touch_still_works():
         ]
     )
     events["event_time"] = events["event_time"] - pd.DateOffset(years=60)
-    fast = depths(events, STEPS, timedelta(seconds=1), ["device", "tier"], "user", portable=False)
-    portable = depths(events, STEPS, timedelta(seconds=1), ["device", "tier"], "user", portable=True)
-    pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
+    fast = agreed_depths(events, STEPS, timedelta(seconds=1), ["device", "tier"])
     assert fast[["device", "tier", "depth"]].values.tolist() == [["desktop", 2, 2]]
     assert fast["first_step_time"].iloc[0].year < 1970

@@ -132,22 +132,23 @@ class _Touch:
         if self.values is None:
             return [f"_touch.b{i} AS {_quote(column)}" for i, column in enumerate(self.columns)]
         return [
-            f"[{', '.join([*values, 'NULL'])}][((_touch >> {shift}) & {_width(values) - 1})::BIGINT + 1] AS {_quote(c)}"
+            f"[{', '.join([*values, 'NULL'])}][((_touch >> {shift}) & {(1 << _code_bits(values)) - 1})::BIGINT + 1] "
+            f"AS {_quote(c)}"
             for c, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         ]
 
     def _shifts(self) -> list[int]:
         """Bit offsets of the columns' codes, the first column highest, so codes compare like the tuple of values."""
-        widths = [_width(values).bit_length() - 1 for values in self.values or []]
+        widths = [_code_bits(values) for values in self.values or []]
         return [sum(widths[i + 1 :]) for i in range(len(widths))]
 
     def _bits(self) -> int:
-        return sum(_width(values).bit_length() - 1 for values in self.values or [])
+        return sum(_code_bits(values) for values in self.values or [])
 
 
-def _width(values: list[str]) -> int:
-    """Codes of a column: 0 … len(values) - 1 for its values and len(values) for a missing one, in a power of two."""
-    return 1 << len(values).bit_length()
+def _code_bits(values: list[str]) -> int:
+    """Bits for a column's codes: 0 … len(values) - 1 for its values and len(values) for a missing one."""
+    return len(values).bit_length()
 
 
 def _first_touch(backend, events: ir.Table, columns: list[str]) -> _Touch:
