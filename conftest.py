@@ -21,7 +21,7 @@ def pytest_configure(config) -> None:
     from analysis.sources import demo
 
     # regenerate whenever the generator's code changes, so tests never read stale demo data
-    code = b"".join(path.read_bytes() for path in sorted(Path(demo.__file__).parent.glob("demo*.py")))
+    code = b"".join(path.read_bytes() for path in sorted(Path(demo.__file__).parent.glob("*.py")))
     marker = SMALL_DEMO_DIR / f".users-{SMALL_DEMO_USERS}-{hashlib.sha256(code).hexdigest()[:12]}"
     if not marker.exists():
         shutil.rmtree(SMALL_DEMO_DIR, ignore_errors=True)

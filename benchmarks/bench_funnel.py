@@ -66,8 +66,10 @@ def _connection(memory_limit: str, temp_dir: str):
 
 def child(task: str, data_dir: Path, memory_limit: str) -> dict:
     """One measurement in this process: returns seconds, peak RSS and a small check value."""
-    from analysis.metrics import funnel_duckdb
-    from analysis.metrics.funnel import funnel  # imported before the clock starts, like duckdb for the scan
+    from analysis.metrics.funnel import (
+        duckdb_path,
+        funnel,  # imported before the clock starts, like duckdb for the scan
+    )
     from analysis.sources import load_tables
 
     with tempfile.TemporaryDirectory(prefix="duckdb-spill-", dir=BENCH_DIR) as spill:
@@ -82,7 +84,7 @@ def child(task: str, data_dir: Path, memory_limit: str) -> dict:
             check = con.con.execute(f"SELECT count(*), {columns} FROM read_parquet('{path}')").fetchall()[0][0]
         elif task in ("funnel", "portable"):
             if task == "portable":  # the window-function version every other engine runs, for comparison
-                funnel_duckdb.supports = lambda *args: False
+                duckdb_path.supports = lambda *args: False
             table = funnel(events, STEPS, WINDOW, by="segment")
             check = int(table.loc[table["step_index"] == 1, "units"].sum())
         elif task == "pandas":

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tiny_data import tiny_tables, write_tables
+from helpers.tiny_data import tiny_tables, write_tables
 
 
 @pytest.fixture

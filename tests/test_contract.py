@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.errors
 import pytest
-from tiny_data import tiny_tables
+from helpers.tiny_data import tiny_tables
 
 from analysis import contract
 from analysis.config import DATA_DIR

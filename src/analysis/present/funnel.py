@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.metrics.journey import Contrast, JourneyAnalysis, contrast_extremes
+from analysis.metrics.funnel.journey import Contrast, JourneyAnalysis, contrast_extremes
 from analysis.present import formatting as fmt
 
 STEP_LABELS = {

@@ -9,7 +9,7 @@ import ibis
 
 from analysis.sources.connection import connect
 from analysis.sources.files import load_tables
-from analysis.sources.ga4 import read_ga4_export
+from analysis.sources.formats.ga4 import read_ga4_export
 from analysis.sources.validate import ValidationReport, check_table, validate_data_dir
 
 

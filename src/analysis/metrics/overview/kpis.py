@@ -1,0 +1,165 @@
+"""What data there is and the headline KPIs over time: the reviewer's first page.
+
+Every function takes Ibis tables (from :func:`analysis.sources.load_tables`), filters them in the engine and returns a
+small tidy pandas frame.
+"""
+
+from __future__ import annotations
+
+import ibis
+import pandas as pd
+from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
+
+from analysis import contract
+from analysis.scope import ALL_MARKETS, Scope, check_market_known
+
+__all__ = ["ALL_MARKETS", "Scope", "check_market_known", "conversion_change", "kpis_over_time", "table_coverage"]
+
+# The overview cannot be trusted if one of these breaks the contract.
+TABLES_USED = ("events", "orders", "sellers", "markets")
+FREQUENCIES = {"week": "W", "month": "M", "quarter": "Q"}
+
+
+def table_coverage(tables: dict[str, ibis.Table], scope: Scope) -> pd.DataFrame:
+    """Rows, first and last date, and markets covered, per table, within ``scope``.
+
+    Returns
+    -------
+    DataFrame with columns ``table``, ``rows`` (int), ``first`` and ``last`` (timestamps or NaT for tables without
+    a time column), ``markets`` (distinct markets, or NaN for tables without one).
+    """
+    rows = []
+    for name, table in tables.items():
+        in_scope = scope.apply(table, name)
+        measures = {"rows": in_scope.count()}
+        time_column = contract.time_column_of(name)
+        if time_column:
+            measures |= {"first": in_scope[time_column].min(), "last": in_scope[time_column].max()}
+        if "market" in in_scope.columns:
+            measures["markets"] = in_scope.market.nunique()
+        result = in_scope.aggregate(**measures).execute().iloc[0].to_dict()
+        rows.append({"table": name, **result})
+    frame = pd.DataFrame(rows, columns=["table", "rows", "first", "last", "markets"])
+    for column in ("first", "last"):
+        frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
+    return frame
+
+
+def kpis_over_time(tables: dict[str, ibis.Table], scope: Scope, freq: str = "month") -> pd.DataFrame:
+    """Headline KPIs per period: sessions, conversion, orders, revenue and active sellers.
+
+    Parameters
+    ----------
+    freq
+        ``week``, ``month`` or ``quarter``.
+
+    Returns
+    -------
+    One row per period (``period``: its first day) with ``sessions``, ``converting_sessions``, ``conversion_rate``
+    (fraction of sessions with a purchase) and its Wilson 95% interval ``conversion_ci_low``/``conversion_ci_high``,
+    ``users``, ``orders``, ``revenue`` (sum of order amounts; ``currency`` says in what, ``"mixed"`` when the scope
+    spans several currencies and revenue is left empty), and ``active_sellers`` (sellers signed up by the period's
+    end and active at or after its start).
+    """
+    if freq not in FREQUENCIES:
+        raise ValueError(f"freq {freq!r} is not one of {sorted(FREQUENCIES)}")
+    unit = FREQUENCIES[freq]
+    frame = _sessions_per_period(scope.apply(tables["events"], "events"), unit)
+    if "orders" in tables:
+        frame = frame.merge(_orders_per_period(scope.apply(tables["orders"], "orders"), unit), "outer", on="period")
+    if "sellers" in tables:
+        frame = frame.merge(_active_sellers(scope.apply(tables["sellers"], "sellers"), frame.period, freq), "left")
+    low, high = proportion_confint(frame.converting_sessions, frame.sessions, alpha=0.05, method="wilson")
+    frame["conversion_rate"] = frame.converting_sessions / frame.sessions
+    frame["conversion_ci_low"], frame["conversion_ci_high"] = low, high
+    return frame.sort_values("period").reset_index(drop=True)
+
+
+def _sessions_per_period(events: ibis.Table, unit: str) -> pd.DataFrame:
+    sessions = events.group_by("user_id", "session_id").aggregate(
+        started=events.event_time.min(),
+        converted=(events.event_name == "purchase").any(),
+    )
+    per_period = sessions.group_by(period=sessions.started.truncate(unit)).aggregate(
+        sessions=sessions.count(),
+        converting_sessions=sessions.converted.cast("int64").sum(),
+        users=sessions.user_id.nunique(),
+    )
+    frame = per_period.execute()
+    frame["period"] = _naive(frame.period)
+    return frame
+
+
+def _orders_per_period(orders: ibis.Table, unit: str) -> pd.DataFrame:
+    per_period = orders.group_by(period=orders.order_time.truncate(unit)).aggregate(
+        orders=orders.count(),
+        revenue=orders.amount.sum(),
+        currencies=orders.currency.nunique(),
+        currency=orders.currency.max(),
+    )
+    frame = per_period.execute()
+    frame["period"] = _naive(frame.period)
+    mixed = frame.pop("currencies") > 1
+    frame.loc[mixed, "currency"] = "mixed"
+    frame.loc[mixed, "revenue"] = float("nan")
+    return frame
+
+
+def _active_sellers(sellers: ibis.Table, periods: pd.Series, freq: str) -> pd.DataFrame:
+    bounds = pd.DataFrame({"period": sorted(periods.dropna().unique())})
+    offset = {
+        "week": pd.DateOffset(weeks=1),
+        "month": pd.DateOffset(months=1),
+        "quarter": pd.DateOffset(months=3),
+    }
+    bounds["period_end"] = bounds.period + offset[freq]
+    window = ibis.memtable(bounds)
+    active = sellers.cross_join(window).filter(
+        (sellers.signup_date < window.period_end) & (sellers.last_active_date >= window.period)
+    )
+    frame = active.group_by("period").aggregate(active_sellers=active.count()).execute()
+    frame["period"] = _naive(frame.period)
+    return bounds[["period"]].merge(frame, "left").fillna({"active_sellers": 0})
+
+
+def _naive(moments: pd.Series) -> pd.Series:
+    moments = pd.to_datetime(moments)
+    return moments.dt.tz_localize(None) if moments.dt.tz is not None else moments
+
+
+def conversion_change(kpis: pd.DataFrame, periods: int = 3) -> dict[str, float]:
+    """Conversion in the first vs the last ``periods`` periods, with a Newcombe 95% interval for the difference.
+
+    Returns a dict with ``early_rate``, ``late_rate``, ``difference`` (late − early, fraction points) and
+    ``ci_low``/``ci_high`` of the difference.
+    """
+    early, late = kpis.head(periods), kpis.tail(periods)
+    counts = [late.converting_sessions.sum(), early.converting_sessions.sum()]
+    sizes = [late.sessions.sum(), early.sessions.sum()]
+    low, high = confint_proportions_2indep(counts[0], sizes[0], counts[1], sizes[1], method="newcomb", compare="diff")
+    return {
+        "early_rate": counts[1] / sizes[1],
+        "late_rate": counts[0] / sizes[0],
+        "difference": counts[0] / sizes[0] - counts[1] / sizes[1],
+        "ci_low": float(low),
+        "ci_high": float(high),
+    }
+
+
+def initiatives_in_scope(tables: dict[str, ibis.Table], scope: Scope) -> pd.DataFrame:
+    """The initiatives planned for the scope's market(s), launched or not (empty frame without the table).
+
+    Returns
+    -------
+    DataFrame with the ``initiatives`` contract columns, one row per initiative and market, sorted by launch date
+    (never-launched last); ``launch_date`` is NaT where the initiative has not gone live.
+    """
+    columns = list(contract.schema_for("initiatives").columns)
+    if "initiatives" not in tables:
+        return pd.DataFrame(columns=columns)
+    table = tables["initiatives"]
+    if scope.market != ALL_MARKETS:
+        table = table.filter(table.market == scope.market)
+    frame = table.select(*columns).execute()
+    frame["launch_date"] = pd.to_datetime(frame["launch_date"])
+    return frame.sort_values(["launch_date", "market"], na_position="last", kind="stable").reset_index(drop=True)

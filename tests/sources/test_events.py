@@ -1,0 +1,61 @@
+"""Opening the clickstream for an analysis: a data directory or a GA4 export, validated either way."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from helpers.ga4 import ga4_rows
+from helpers.tiny_data import tiny_tables, write_tables
+
+from analysis.cli import main
+from analysis.sources import DataFileError, open_events, validate_ga4_export
+
+
+def write_ga4(folder: Path, rows: list[dict]) -> Path:
+    path = folder / "events_20250303.json"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n")
+    return path
+
+
+def test_when_a_ga4_export_has_a_device_outside_the_contract_then_validation_names_it(tmp_path: Path):
+    report = validate_ga4_export(write_ga4(tmp_path, ga4_rows()))
+
+    assert report.rows == {"events": 3}  # scroll and first_visit are left out of the funnel vocabulary
+    (violation,) = report.violations
+    assert (violation.column, violation.count, violation.examples) == ("device", 1, ("unknown",))
+
+
+def test_when_a_ga4_export_is_clean_then_it_opens_with_notes_on_what_was_left_out(tmp_path: Path):
+    rows = [row for row in ga4_rows() if row["user_pseudo_id"] == "p1"]
+    source = open_events("", ga4_export=write_ga4(tmp_path, rows))
+
+    assert int(source.events.count().to_pandas()) == 2
+    assert source.known_markets == ["DE", "ZZ"]
+    assert source.notes == [
+        "GA4 events outside the funnel vocabulary were left out: scroll (1).",
+        "Countries without an ISO code mapping were counted as market ZZ: Atlantis (1).",
+    ]
+
+
+def test_when_the_ga4_flag_is_given_then_the_command_line_validates_the_export(tmp_path: Path, capsys):
+    assert main(["validate", "--ga4", str(write_ga4(tmp_path, ga4_rows()))]) == 1
+    assert "column 'device': has unknown values in 1 rows; e.g. 'unknown'" in capsys.readouterr().out
+
+
+def test_when_a_data_directory_is_opened_then_markets_come_from_its_markets_table(tiny_data_dir: Path):
+    source = open_events(tiny_data_dir)
+
+    assert source.known_markets == ["DE", "FR"]
+    with pytest.raises(
+        ValueError, match=r"market 'JP' is not in the markets table of .*; known markets: \['DE', 'FR'\]"
+    ):
+        source.check_market("JP")
+
+
+def test_when_the_events_break_the_contract_then_opening_them_fails_with_the_column(tmp_path: Path):
+    tables = tiny_tables()
+    tables["events"].loc[0, "event_name"] = "checkout"
+    with pytest.raises(DataFileError, match=r"events.parquet, column 'event_name': has unknown values in 1 rows"):
+        open_events(write_tables(tmp_path, tables))
