@@ -13,6 +13,7 @@ Table-level facts pandera has no slot for (primary key, foreign keys, what a tab
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -43,6 +44,8 @@ SELLER_STATUSES: tuple[str, ...] = ("active", "churned")
 KPI_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
 
 ISO_ALPHA2 = r"^[A-Z]{2}$"
+ALL_MARKETS = "ALL"  # the market parameter's value for "every market at once"
+HOFSTEDE_DIMENSIONS: tuple[str, ...] = ("pdi", "idv", "mas", "uai", "lto", "ivr")  # Hofstede's six, in his order
 ISO_4217 = r"^[A-Z]{3}$"
 QUARTER = r"^\d{4}Q[1-4]$"
 
@@ -216,6 +219,24 @@ TABLES: dict[str, pa.DataFrameSchema] = {
 
 # Tables a data directory must provide; the others are optional and their analyses are skipped without them.
 REQUIRED_TABLES: tuple[str, ...] = ("events", "markets")
+
+
+def normalise_market(value: str) -> str:
+    """The market-code rule: a market parameter is an ISO 3166-1 alpha-2 code or ``ALL``, in any case.
+
+    Returns the code in capitals; raises ``ParameterError`` (parameter ``market``) for anything else.
+    """
+    from analysis.errors import ParameterError
+
+    code = str(value).strip().upper()
+    if code != ALL_MARKETS and not re.fullmatch(ISO_ALPHA2, code):
+        raise ParameterError(
+            f"market {value!r} is not an ISO 3166-1 alpha-2 code such as 'DE', nor {ALL_MARKETS!r}",
+            parameter="market",
+            value=value,
+            valid=f"two letters (ISO 3166-1 alpha-2) or {ALL_MARKETS!r}",
+        )
+    return code
 
 
 def schema_for(table: str) -> pa.DataFrameSchema:

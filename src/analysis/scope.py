@@ -9,8 +9,7 @@ import ibis
 import pandas as pd
 
 from analysis import contract
-
-ALL_MARKETS = "ALL"
+from analysis.contract import ALL_MARKETS
 
 
 @dataclass(frozen=True)

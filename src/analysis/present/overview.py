@@ -6,12 +6,8 @@ import pandas as pd
 from IPython.display import Markdown
 
 from analysis.present import formatting as fmt
+from analysis.present.findings import findings_markdown  # noqa: F401  (re-exported for the notebook)
 from analysis.present.theme import small_multiples
-
-
-def findings_markdown(sentences: list[str]) -> Markdown:
-    """A bullet list a reviewer reads first."""
-    return Markdown("\n".join(f"- {sentence}" for sentence in sentences))
 
 
 def overview_findings(

@@ -7,7 +7,8 @@ from analysis.sources.connection import connect
 from analysis.sources.events import EventsSource, open_events, validate_ga4_export
 from analysis.sources.files import DataFileError, find_table_files, load_tables
 from analysis.sources.formats.ga4 import read_ga4_export
-from analysis.sources.formats.reference import read_hofstede, read_world_bank_csv
+from analysis.sources.formats.hofstede import read_hofstede
+from analysis.sources.formats.world_bank import read_world_bank_csv
 from analysis.sources.validate import ValidationReport, Violation, validate_data_dir
 
 __all__ = [

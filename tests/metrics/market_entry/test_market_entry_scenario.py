@@ -6,7 +6,7 @@ import pytest
 
 from analysis.metrics.market_entry import score_markets
 from analysis.metrics.market_entry.scenario import score_scenario
-from analysis.sources.formats.reference import read_market_reference
+from analysis.sources.reference import read_market_reference
 
 CRITERIA = {"internet_users_pct": ("benefit", 0.5), "cultural_distance": ("cost", 0.5)}
 

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 from analysis.config import REFERENCE_DATA_DIR
-from analysis.sources.formats.reference import read_hofstede, read_market_reference, read_world_bank_csv
+from analysis.sources import read_hofstede, read_world_bank_csv
+from analysis.sources.reference import read_market_reference
 
 HOFSTEDE_SAMPLE = """ctr;country;pdi;idv;mas;uai;ltowvs;ivr
 SLV;Slovenia;71;27;19;88;49;48

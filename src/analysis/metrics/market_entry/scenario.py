@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from analysis.contract import HOFSTEDE_DIMENSIONS
 from analysis.metrics.market_entry import scoring as me
 from analysis.metrics.market_entry import sensitivity as mes
-from analysis.sources.formats.reference import HOFSTEDE_DIMENSIONS
 
 
 @dataclass
@@ -62,7 +62,7 @@ def score_scenario(
 ) -> EntryScenario:
     """Score ``candidate_markets`` (all reference markets but the home one when empty) for entry from ``home_market``.
 
-    ``reference`` is :func:`analysis.sources.formats.reference.read_market_reference`: one row per market (ISO alpha-2),
+    ``reference`` is :func:`analysis.sources.reference.read_market_reference`: one row per market (ISO alpha-2),
     Hofstede's dimensions and the PEST indicators as columns.
     """
     candidates = list(candidate_markets) or [market for market in reference.index if market != home_market]

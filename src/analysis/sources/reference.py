@@ -1,0 +1,59 @@
+"""The bundled country reference behind market-entry scoring (``data/reference``), assembled into one frame."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from analysis.config import REFERENCE_DATA_DIR
+from analysis.contract import HOFSTEDE_DIMENSIONS
+from analysis.sources.formats.hofstede import read_hofstede
+
+HOFSTEDE_FILE = "hofstede_6_dimensions_2015-08-16.csv"
+COUNTRIES_FILE = "countries.csv"
+PEST_FILE = "pest_indicators.csv"
+
+
+def read_pest_indicators(path: str | Path) -> pd.DataFrame:
+    """The bundled long-format indicator file: ``iso3, indicator, value, year, source`` (one row a figure)."""
+    path = Path(path)
+    frame = pd.read_csv(path, dtype={"iso3": str, "indicator": str, "source": str})
+    expected = {"iso3", "indicator", "value", "year", "source"}
+    if not expected <= set(frame.columns):
+        raise ValueError(f"{path}: expected columns {sorted(expected)}, found {list(frame.columns)}")
+    duplicated = frame.loc[frame.duplicated(["iso3", "indicator"], keep=False)]
+    if not duplicated.empty:
+        raise ValueError(f"{path}: more than one value per country and indicator: {duplicated.to_dict('records')}")
+    return frame
+
+
+def reference_dir_for(data_dir: str | Path = "") -> Path:
+    """``<data_dir>/reference`` when a client's data directory carries its own reference files, else the bundled."""
+    candidate = Path(data_dir) / "reference" if data_dir else None
+    return candidate if candidate is not None and candidate.is_dir() else REFERENCE_DATA_DIR
+
+
+def read_market_reference(reference_dir: str | Path = REFERENCE_DATA_DIR) -> pd.DataFrame:
+    """Join the bundled countries, Hofstede dimensions and PEST indicators into one wide frame.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per reference country, indexed by ``market`` (ISO alpha-2): ``iso3``, ``name``, ``role``
+        (demo or candidate), ``pdi idv mas uai lto ivr`` and one float column per indicator in
+        ``pest_indicators.csv`` (e.g. ``internet_users_pct``, ``lpi_score``); NaN where no published figure is
+        bundled. Where each figure comes from is in ``data/README.md`` and the file's ``source``/``year``.
+    """
+    reference_dir = Path(reference_dir)
+    countries = pd.read_csv(reference_dir / COUNTRIES_FILE, dtype=str, keep_default_na=False)
+    hofstede = read_hofstede(reference_dir / HOFSTEDE_FILE)
+    indicators = read_pest_indicators(reference_dir / PEST_FILE)
+    wide = indicators.pivot(index="iso3", columns="indicator", values="value")
+    wide.columns.name = None
+    frame = (
+        countries.merge(hofstede[["iso3", *HOFSTEDE_DIMENSIONS]], on="iso3", how="left")
+        .merge(wide, left_on="iso3", right_index=True, how="left")
+        .set_index("market")
+    )
+    return frame
