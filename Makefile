@@ -9,6 +9,9 @@ UV_VERSION := 0.13.8
 KERNEL := ecommerce-workbook
 DEMO_DIR := data/demo
 JOBS ?=
+LAB_ARGS ?=
+# Jupyter refuses to start as root without --allow-root (containers and CI machines run as root)
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 .DEFAULT_GOAL := help
 .PHONY: help setup setup-test lab data reports test lint format bench lock clean
@@ -38,8 +41,8 @@ setup: $(VENV)/.runtime ## virtual environment from the lock file, the package, 
 setup-test: $(VENV)/.test ## setup plus the locked test tools and headless Chromium
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-lab: setup data ## JupyterLab on notebooks/ (with the demo data)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+lab: setup data ## JupyterLab on notebooks/ with the demo data (LAB_ARGS="--no-browser --port 8888" for a headless server)
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)
 
 $(DEMO_DIR)/events.parquet: | $(VENV)/.runtime
 	$(BIN)/workbook demo-data --out $(DEMO_DIR)
