@@ -1,12 +1,34 @@
-"""The one place that creates a backend connection."""
+"""The one place that creates a backend connection, and the one place that holds the engine's settings.
+
+Every setting goes to DuckDB when the connection is created (its own ``config`` options), so no module changes the
+settings of a connection afterwards, and a connection a caller passes in is used as it is.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import ibis
 
+from analysis.errors import ParameterError
 
-def connect(database: str | None = None, *, memory_limit: str | None = None, threads: int | None = None):
-    """An in-process DuckDB backend for Ibis.
+# Ibis 12 compiles array lambdas (``Array.filter``, ``Array.map``) to DuckDB's old ``x -> ...`` form, which DuckDB
+# 2.0 refuses unless ``lambda_syntax`` allows it: set here so any Ibis array expression (a notebook's own included)
+# runs on the workbook's connection. The workbook's own modules do not rely on it: the GA4 reader writes its lambdas
+# in the new form, so it also runs on a connection made elsewhere.
+ENGINE_SETTINGS: dict[str, Any] = {"lambda_syntax": "ENABLE_SINGLE_ARROW"}
+
+_SIZE_UNITS = "KMGTIB"
+
+
+def connect(
+    database: str | None = None,
+    *,
+    memory_limit: str | None = None,
+    threads: int | None = None,
+    **settings: Any,
+) -> ibis.BaseBackend:
+    """An in-process DuckDB backend for Ibis, configured once, when it is created.
 
     Parameters
     ----------
@@ -17,18 +39,36 @@ def connect(database: str | None = None, *, memory_limit: str | None = None, thr
         DuckDB's memory limit, e.g. ``"4GB"``; past it DuckDB spills to its temporary directory instead of failing.
     threads
         Worker threads for DuckDB; ``None`` lets DuckDB use every core.
+    **settings
+        Further DuckDB configuration options by their DuckDB names (e.g. ``temp_directory="/scratch/spill"``);
+        they override :data:`ENGINE_SETTINGS`.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        The Ibis DuckDB backend.
+
+    Raises
+    ------
+    ParameterError
+        if ``memory_limit`` is not a size such as ``"4GB"`` (parameter ``memory_limit``).
     """
-    con = ibis.duckdb.connect(database or ":memory:")
+    config = {**ENGINE_SETTINGS, **settings}
     if memory_limit:
-        con.raw_sql(f"SET memory_limit = '{_checked_size(memory_limit)}'")
+        config["memory_limit"] = _checked_size(memory_limit)
     if threads:
-        con.raw_sql(f"SET threads = {int(threads)}")
-    return con
+        config["threads"] = int(threads)
+    return ibis.duckdb.connect(database or ":memory:", **config)
 
 
 def _checked_size(size: str) -> str:
     cleaned = size.strip().upper().replace(" ", "")
-    number = cleaned.rstrip("KMGTIB")
+    number = cleaned.rstrip(_SIZE_UNITS)
     if not number.replace(".", "", 1).isdigit() or cleaned == number:
-        raise ValueError(f"memory_limit {size!r} is not a size such as '4GB' or '512MB'")
+        raise ParameterError(
+            f"memory_limit {size!r} is not a size such as '4GB' or '512MB'",
+            parameter="memory_limit",
+            value=size,
+            valid="a number followed by a unit such as '4GB' or '512MB'",
+        )
     return cleaned

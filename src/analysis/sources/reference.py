@@ -8,6 +8,7 @@ import pandas as pd
 
 from analysis.config import REFERENCE_DATA_DIR
 from analysis.contract import HOFSTEDE_DIMENSIONS
+from analysis.errors import DataFileError
 from analysis.sources.formats.hofstede import read_hofstede
 
 HOFSTEDE_FILE = "hofstede_6_dimensions_2015-08-16.csv"
@@ -21,10 +22,21 @@ def read_pest_indicators(path: str | Path) -> pd.DataFrame:
     frame = pd.read_csv(path, dtype={"iso3": str, "indicator": str, "source": str})
     expected = {"iso3", "indicator", "value", "year", "source"}
     if not expected <= set(frame.columns):
-        raise ValueError(f"{path}: expected columns {sorted(expected)}, found {list(frame.columns)}")
+        raise DataFileError(
+            f"{path}: expected columns {sorted(expected)}, found {list(frame.columns)}",
+            file=path,
+            value=list(frame.columns),
+            valid=sorted(expected),
+        )
     duplicated = frame.loc[frame.duplicated(["iso3", "indicator"], keep=False)]
     if not duplicated.empty:
-        raise ValueError(f"{path}: more than one value per country and indicator: {duplicated.to_dict('records')}")
+        raise DataFileError(
+            f"{path}: more than one value per country and indicator: {duplicated.to_dict('records')}",
+            file=path,
+            column="iso3, indicator",
+            value=duplicated[["iso3", "indicator"]].drop_duplicates().to_dict("records"),
+            valid="one value per country and indicator",
+        )
     return frame
 
 

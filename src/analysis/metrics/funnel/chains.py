@@ -210,7 +210,7 @@ def first_touch(events: ir.Table, first_step: str, by: Sequence[str], *, unit: s
     )
     rank = ibis.row_number().over(group_by=keys, order_by=extra)
     ranked = at_first.mutate(_rank=rank)
-    return ranked.filter(ranked._rank == 0).select(*keys, *extra, "first_step_time")
+    return ranked.filter(ranked["_rank"] == 0).select(*keys, *extra, "first_step_time")
 
 
 @contextmanager

@@ -6,20 +6,26 @@ structs typed explicitly, so a 100-million-event export is never pulled into pan
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 import ibis
 import ibis.expr.types as ir
 import pandas as pd
+import sqlglot.expressions as sge
 
 from analysis.contract import CHANNELS, DEVICES, EVENT_NAMES, VARIANTS
+from analysis.errors import DataFileError
 from analysis.sources.connection import connect
+from analysis.sources.formats.lookups import read_lookup
 
 NO_SESSION = "no_session"  # events without a ga_session_id parameter (rare in exports; kept, not dropped)
 UNKNOWN_MARKET = "ZZ"  # ISO 3166 user-assigned code: a country name missing from COUNTRY_CODES, or "(not set)"
 UNKNOWN_SEGMENT = "unknown"
 UNIX_EPOCH = ibis.timestamp("1970-01-01 00:00:00").cast("timestamp('UTC', 6)")
+
+REQUIRED_COLUMNS = ("event_timestamp", "event_name", "user_pseudo_id")
 
 _VALUE = "STRUCT(string_value VARCHAR, int_value BIGINT, float_value DOUBLE, double_value DOUBLE)"
 _PARAMS = f"STRUCT(key VARCHAR, value {_VALUE})[]"
@@ -35,22 +41,13 @@ JSON_COLUMNS = {
     "traffic_source": "STRUCT(medium VARCHAR, source VARCHAR)",
 }
 
-# GA4 reports the country's English name; the workbook's markets are ISO 3166-1 alpha-2 codes.
-COUNTRY_CODES: dict[str, str] = {
-    "Argentina": "AR", "Australia": "AU", "Austria": "AT", "Belgium": "BE", "Brazil": "BR", "Bulgaria": "BG",
-    "Canada": "CA", "Chile": "CL", "China": "CN", "Colombia": "CO", "Croatia": "HR", "Czechia": "CZ",
-    "Denmark": "DK", "Egypt": "EG", "Estonia": "EE", "Finland": "FI", "France": "FR", "Germany": "DE",
-    "Greece": "GR", "Hong Kong": "HK", "Hungary": "HU", "India": "IN", "Indonesia": "ID", "Ireland": "IE",
-    "Israel": "IL", "Italy": "IT", "Japan": "JP", "Latvia": "LV", "Lithuania": "LT", "Luxembourg": "LU",
-    "Malaysia": "MY", "Mexico": "MX", "Morocco": "MA", "Netherlands": "NL", "New Zealand": "NZ", "Nigeria": "NG",
-    "Norway": "NO", "Peru": "PE", "Philippines": "PH", "Poland": "PL", "Portugal": "PT", "Romania": "RO",
-    "Saudi Arabia": "SA", "Singapore": "SG", "Slovakia": "SK", "Slovenia": "SI", "South Africa": "ZA",
-    "South Korea": "KR", "Spain": "ES", "Sweden": "SE", "Switzerland": "CH", "Taiwan": "TW", "Thailand": "TH",
-    "Turkey": "TR", "Türkiye": "TR", "Ukraine": "UA", "United Arab Emirates": "AE", "United Kingdom": "GB",
-    "United States": "US", "Vietnam": "VN",
-}  # fmt: skip
+COUNTRIES_FILE = "ga4_country_codes.csv"
 
-# traffic_source.medium (lower case) → contract channel; anything else is "other".
+# GA4 reports the country's English name (``ga4_country``); the workbook's markets are ISO 3166-1 alpha-2 (``iso2``).
+COUNTRY_CODES: dict[str, str] = {row["ga4_country"]: row["iso2"] for row in read_lookup(COUNTRIES_FILE)}
+
+# traffic_source.medium (lower case) → contract channel; anything else is "other". A rule of this adapter, tied to
+# the contract's channel vocabulary, rather than reference data: it stays in code, checked against the contract.
 MEDIUM_CHANNELS: dict[str, str] = {
     "organic": "organic_search",
     "cpc": "paid_search",
@@ -68,8 +65,8 @@ MEDIUM_CHANNELS: dict[str, str] = {
 assert set(MEDIUM_CHANNELS.values()) <= set(CHANNELS)
 
 
-class Ga4ImportError(ValueError):
-    """A GA4 export that cannot be read; the message names the file and what is missing."""
+class Ga4ImportError(DataFileError):
+    """A GA4 export that cannot be read; the message names the file and what is missing (``file``, ``value``)."""
 
 
 @dataclass(frozen=True)
@@ -94,9 +91,13 @@ def _source(path: Path) -> tuple[str, str]:
         for fmt, patterns in (("parquet", ("*.parquet",)), ("json", ("*.json", "*.jsonl", "*.ndjson"))):
             if any(any(path.glob(pattern)) for pattern in patterns):
                 return fmt, str(path / patterns[0]) if fmt == "parquet" else str(path / "*.json*")
-        raise Ga4ImportError(f"{path}: folder holds no *.parquet or *.json GA4 export files")
+        raise Ga4ImportError(
+            f"{path}: folder holds no *.parquet or *.json GA4 export files",
+            file=path,
+            valid="*.parquet, *.json, *.jsonl or *.ndjson files",
+        )
     if not path.exists():
-        raise Ga4ImportError(f"{path}: no such GA4 export file")
+        raise Ga4ImportError(f"{path}: no such GA4 export file", file=path)
     return ("parquet" if path.suffix == ".parquet" else "json"), str(path)
 
 
@@ -108,10 +109,18 @@ def _raw_table(path: Path, con) -> ir.Table:
         raw = con.read_parquet(source)
     except Exception as error:
         first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
-        raise Ga4ImportError(f"{path}: cannot be read as a GA4 {fmt} export ({first_line})") from error
-    missing = [c for c in ("event_timestamp", "event_name", "user_pseudo_id") if c not in raw.columns]
+        raise Ga4ImportError(
+            f"{path}: cannot be read as a GA4 {fmt} export ({first_line})", file=path, valid=f"a GA4 {fmt} export"
+        ) from error
+    missing = [c for c in REQUIRED_COLUMNS if c not in raw.columns]
     if missing:
-        raise Ga4ImportError(f"{path}: GA4 export lacks column(s) {missing}; found {list(raw.columns)}")
+        raise Ga4ImportError(
+            f"{path}: GA4 export lacks column(s) {missing}; found {list(raw.columns)}",
+            file=path,
+            column=missing[0],
+            value=missing,
+            valid=list(REQUIRED_COLUMNS),
+        )
     # Parquet exports may lack optional records: add them as typed nulls so one mapping serves both formats.
     absent = {name: ibis.null(dtype) for name, dtype in _ibis_types().items() if name not in raw.columns}
     return raw.mutate(**absent) if absent else raw
@@ -166,10 +175,6 @@ def read_ga4_export(path: Path | str, con=None) -> Ga4Import:
     """
     path = Path(path)
     con = con if con is not None else connect()
-    if con.name == "duckdb":
-        # Ibis 12 compiles array filters to DuckDB's old `x -> ...` lambdas, which DuckDB 2.0 refuses by
-        # default.
-        con.raw_sql("SET lambda_syntax = 'ENABLE_SINGLE_ARROW'")
     raw = _raw_table(path, con)
     session = _param(raw.event_params, "ga_session_id")
     segment = ibis.coalesce(_param(raw.user_properties, "segment"), _param(raw.event_params, "segment"))
@@ -187,6 +192,7 @@ def read_ga4_export(path: Path | str, con=None) -> Ga4Import:
         variant=ibis.ifelse(variant.isin(list(VARIANTS)), variant, ibis.null("string")),
         _country=raw.geo.country.fill_null("(missing)"),
     )
+    mapped = _as_view(con, mapped)
     in_vocabulary = mapped.event_name.isin(list(EVENT_NAMES))
     events = mapped.filter(in_vocabulary).drop("_country")
     return Ga4Import(
@@ -195,6 +201,31 @@ def read_ga4_export(path: Path | str, con=None) -> Ga4Import:
         unmapped_countries=_counts(mapped.filter(mapped.market == UNKNOWN_MARKET), "_country", "country"),
         unknown_devices=_counts(mapped.filter(~mapped.device.isin(list(DEVICES))), "device"),
     )
+
+
+def _as_view(con, table: ir.Table) -> ir.Table:
+    """``table`` as a temporary view on ``con`` whose SQL writes array lambdas in DuckDB's ``lambda x: ...`` form.
+
+    Ibis 12 compiles array lambdas (here ``Array.filter``) to the old ``x -> ...`` form, which DuckDB 2.0 refuses
+    unless ``lambda_syntax`` allows it. Rather than change the settings of the caller's connection, the query is
+    rewritten through sqlglot (a ``Lambda`` with ``colon`` set). Created with ``raw_sql`` because ``Backend.sql()``
+    and ``Table.sql()`` fail on Ibis 12 + DuckDB 2.0 (they call ``fetch_arrow_table``, which DuckDB 2.0 removed).
+    The view is only a name for the query: nothing is read until a result is asked for.
+    """
+    if con.name != "duckdb":
+        return table
+    query = con.compiler.to_sqlglot(table)
+    for node in query.find_all(sge.Lambda):
+        node.set("colon", True)
+    name = f"_ga4_events_{uuid.uuid4().hex}"
+    view = sge.Create(
+        this=sge.Table(this=sge.to_identifier(name)),
+        kind="VIEW",
+        expression=query,
+        properties=sge.Properties(expressions=[sge.TemporaryProperty()]),
+    )
+    con.raw_sql(view.sql(dialect="duckdb"))
+    return con.table(name)
 
 
 def _counts(table: ir.Table, column: str, name: str | None = None) -> pd.DataFrame:

@@ -4,7 +4,7 @@ Its ``ctr`` codes are Hofstede's own and several collide with ISO / World Bank c
 Slovenia there but El Salvador in ISO, ``MNG`` Montenegro vs Mongolia, ``MAC`` Macedonia vs Macao, ``BEN`` Belgium
 (Dutch) vs Benin, ``CAF`` Canada (French) vs Central African Republic, ``CHI`` China vs the Channel Islands, ``ECA``
 Ecuador vs the World Bank's "Europe & Central Asia"), so rows are mapped to ISO 3166 alpha-3 by country *name* through
-the explicit table :data:`HOFSTEDE_NAME_TO_ISO3`.
+the explicit table :data:`HOFSTEDE_NAME_TO_ISO3` (read from the bundled ``hofstede_country_names.csv``).
 """
 
 from __future__ import annotations
@@ -15,125 +15,16 @@ from pathlib import Path
 import pandas as pd
 
 from analysis.contract import HOFSTEDE_DIMENSIONS
+from analysis.errors import DataFileError
+from analysis.sources.formats.lookups import read_lookup
 
-# Every name in the 2015-08-16 matrix. ``None`` marks a region or a language/ethnic sub-group, which is not a
-# country and is dropped (listed in ``frame.attrs["excluded"]``).
+NAMES_FILE = "hofstede_country_names.csv"
+
+# Every name in the 2015-08-16 matrix (``hofstede_name``, ``iso3``). An empty ``iso3`` (``None`` here) marks a region or
+# a language/ethnic sub-group, which is not a country and is dropped (listed in ``frame.attrs["excluded"]``).
 HOFSTEDE_NAME_TO_ISO3: dict[str, str | None] = {
-    "Africa East": None,
-    "Africa West": None,
-    "Albania": "ALB",
-    "Algeria": "DZA",
-    "Andorra": "AND",
-    "Arab countries": None,
-    "Argentina": "ARG",
-    "Armenia": "ARM",
-    "Australia": "AUS",
-    "Austria": "AUT",
-    "Azerbaijan": "AZE",
-    "Bangladesh": "BGD",
-    "Belarus": "BLR",
-    "Belgium": "BEL",
-    "Belgium French": None,
-    "Belgium Netherl": None,
-    "Bosnia": "BIH",
-    "Brazil": "BRA",
-    "Bulgaria": "BGR",
-    "Burkina Faso": "BFA",
-    "Canada": "CAN",
-    "Canada French": None,
-    "Chile": "CHL",
-    "China": "CHN",
-    "Colombia": "COL",
-    "Costa Rica": "CRI",
-    "Croatia": "HRV",
-    "Cyprus": "CYP",
-    "Czech Rep": "CZE",
-    "Denmark": "DNK",
-    "Dominican Rep": "DOM",
-    "Ecuador": "ECU",
-    "Egypt": "EGY",
-    "Ethiopia": "ETH",
-    "El Salvador": "SLV",
-    "Estonia": "EST",
-    "Finland": "FIN",
-    "France": "FRA",
-    "Georgia": "GEO",
-    "Germany": "DEU",
-    "Germany East": None,
-    "Ghana": "GHA",
-    "Great Britain": "GBR",
-    "Greece": "GRC",
-    "Guatemala": "GTM",
-    "Hong Kong": "HKG",
-    "Hungary": "HUN",
-    "Iceland": "ISL",
-    "India": "IND",
-    "Indonesia": "IDN",
-    "Iran": "IRN",
-    "Iraq": "IRQ",
-    "Ireland": "IRL",
-    "Israel": "ISR",
-    "Italy": "ITA",
-    "Jamaica": "JAM",
-    "Japan": "JPN",
-    "Jordan": "JOR",
-    "Korea South": "KOR",
-    "Kyrgyz Rep": "KGZ",
-    "Latvia": "LVA",
-    "Lithuania": "LTU",
-    "Luxembourg": "LUX",
-    "Macedonia Rep": "MKD",
-    "Malaysia": "MYS",
-    "Mali": "MLI",
-    "Malta": "MLT",
-    "Mexico": "MEX",
-    "Moldova": "MDA",
-    "Montenegro": "MNE",
-    "Morocco": "MAR",
-    "Netherlands": "NLD",
-    "New Zealand": "NZL",
-    "Nigeria": "NGA",
-    "Norway": "NOR",
-    "Pakistan": "PAK",
-    "Panama": "PAN",
-    "Peru": "PER",
-    "Philippines": "PHL",
-    "Poland": "POL",
-    "Portugal": "PRT",
-    "Puerto Rico": "PRI",
-    "Romania": "ROU",
-    "Russia": "RUS",
-    "Rwanda": "RWA",
-    "Saudi Arabia": "SAU",
-    "Serbia": "SRB",
-    "Singapore": "SGP",
-    "Slovak Rep": "SVK",
-    "Slovenia": "SVN",
-    "South Africa": "ZAF",
-    "South Africa white": None,
-    "Spain": "ESP",
-    "Suriname": "SUR",
-    "Sweden": "SWE",
-    "Switzerland": "CHE",
-    "Switzerland French": None,
-    "Switzerland German": None,
-    "Taiwan": "TWN",
-    "Tanzania": "TZA",
-    "Thailand": "THA",
-    "Trinidad and Tobago": "TTO",
-    "Turkey": "TUR",
-    "U.S.A.": "USA",
-    "Uganda": "UGA",
-    "Ukraine": "UKR",
-    "Uruguay": "URY",
-    "Venezuela": "VEN",
-    "Vietnam": "VNM",
-    "Zambia": "ZMB",
-    "Zimbabwe": "ZWE",
+    row["hofstede_name"]: row["iso3"] or None for row in read_lookup(NAMES_FILE)
 }
-
-# World Bank codes of regional, income and lending-group aggregates (WDI country metadata, 2024 release). Used
-# only when no Metadata_Country file is available; otherwise a row is an aggregate when its Region is empty.
 
 _HOFSTEDE_COLUMNS = ("ctr", "country", "pdi", "idv", "mas", "uai", "ltowvs", "ivr")
 
@@ -162,31 +53,51 @@ def read_hofstede(path: str | Path, extra_names: Mapping[str, str | None] | None
     raw.columns = [str(column).strip().lower() for column in raw.columns]
     missing = [column for column in _HOFSTEDE_COLUMNS if column not in raw.columns]
     if missing:
-        raise ValueError(
+        raise DataFileError(
             f"{path}: not Hofstede's dimension matrix; missing columns {missing} "
-            f"(expected the ';'-separated header {';'.join(_HOFSTEDE_COLUMNS)}, found {list(raw.columns)})"
+            f"(expected the ';'-separated header {';'.join(_HOFSTEDE_COLUMNS)}, found {list(raw.columns)})",
+            file=path,
+            column=missing[0],
+            value=missing,
+            valid=list(_HOFSTEDE_COLUMNS),
         )
     names = {**HOFSTEDE_NAME_TO_ISO3, **dict(extra_names or {})}
     raw["country"] = raw["country"].str.strip()
     unknown = sorted(set(raw["country"]) - set(names))
     if unknown:
-        raise ValueError(
+        raise DataFileError(
             f"{path}: no ISO alpha-3 code known for Hofstede country names {unknown}; pass "
             "extra_names={name: 'ISO3' or None for a region} (codes in the 'ctr' column are Hofstede's own "
-            "and are deliberately not used)"
+            "and are deliberately not used)",
+            file=path,
+            column="country",
+            value=unknown,
+            valid=f"a name in {NAMES_FILE} or in extra_names",
         )
     raw["iso3"] = raw["country"].map(names)
     excluded = raw.loc[raw["iso3"].isna(), "country"].tolist()
     countries = raw.loc[raw["iso3"].notna()].rename(columns={"ctr": "hofstede_code", "ltowvs": "lto"})
     duplicated = countries.loc[countries["iso3"].duplicated(keep=False), ["iso3", "country"]]
     if not duplicated.empty:
-        raise ValueError(f"{path}: several Hofstede rows map to one ISO code: {duplicated.to_dict('records')}")
+        raise DataFileError(
+            f"{path}: several Hofstede rows map to one ISO code: {duplicated.to_dict('records')}",
+            file=path,
+            column="country",
+            value=duplicated.to_dict("records"),
+            valid="one row per country",
+        )
     result = countries[["iso3", "country", "hofstede_code", *HOFSTEDE_DIMENSIONS]].copy()
     for dimension in HOFSTEDE_DIMENSIONS:
         values = pd.to_numeric(result[dimension], errors="coerce")
         bad = result.loc[values.isna() & result[dimension].notna(), ["country", dimension]]
         if not bad.empty:
-            raise ValueError(f"{path}: column {dimension!r} has non-numeric values {bad.to_dict('records')}")
+            raise DataFileError(
+                f"{path}: column {dimension!r} has non-numeric values {bad.to_dict('records')}",
+                file=path,
+                column=dimension,
+                value=bad[dimension].tolist(),
+                valid="numbers, or #NULL! where not measured",
+            )
         result[dimension] = values.astype(float)
     result = result.sort_values("iso3").reset_index(drop=True)
     result.attrs["excluded"] = excluded

@@ -11,61 +11,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from analysis.errors import DataFileError
+from analysis.sources.formats.lookups import read_lookup
+
+AGGREGATES_FILE = "world_bank_aggregate_codes.csv"
+
 # World Bank codes of regional, income and lending-group aggregates (WDI country metadata, 2024 release). Used
 # only when no Metadata_Country file is available; otherwise a row is an aggregate when its Region is empty.
-WORLD_BANK_AGGREGATE_CODES: frozenset[str] = frozenset(
-    {
-        "AFE",
-        "AFW",
-        "ARB",
-        "CEB",
-        "CSS",
-        "EAP",
-        "EAR",
-        "EAS",
-        "ECA",
-        "ECS",
-        "EMU",
-        "EUU",
-        "FCS",
-        "HIC",
-        "HPC",
-        "IBD",
-        "IBT",
-        "IDA",
-        "IDB",
-        "IDX",
-        "INX",
-        "LAC",
-        "LCN",
-        "LDC",
-        "LIC",
-        "LMC",
-        "LMY",
-        "LTE",
-        "MEA",
-        "MIC",
-        "MNA",
-        "NAC",
-        "OED",
-        "OSS",
-        "PRE",
-        "PSS",
-        "PST",
-        "SAS",
-        "SSA",
-        "SSF",
-        "SST",
-        "TEA",
-        "TEC",
-        "TLA",
-        "TMN",
-        "TSA",
-        "TSS",
-        "UMC",
-        "WLD",
-    }
-)
+WORLD_BANK_AGGREGATE_CODES: frozenset[str] = frozenset(row["code"] for row in read_lookup(AGGREGATES_FILE))
 _WORLD_BANK_ID_COLUMNS = ("Country Name", "Country Code", "Indicator Name", "Indicator Code")
 
 
@@ -76,16 +29,23 @@ def _world_bank_header_row(path: Path) -> int:
                 return number
             if number > 10:
                 break
-    raise ValueError(
+    raise DataFileError(
         f"{path}: not a World Bank bulk indicator file: no header row starting "
-        "'Country Name,Country Code' in its first lines"
+        "'Country Name,Country Code' in its first lines",
+        file=path,
+        valid="a header row starting 'Country Name,Country Code' within the first lines",
     )
 
 
 def _countries_from_metadata(metadata_path: Path) -> set[str]:
     meta = pd.read_csv(metadata_path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
     if not {"Country Code", "Region"} <= set(meta.columns):
-        raise ValueError(f"{metadata_path}: expected columns 'Country Code' and 'Region', found {list(meta.columns)}")
+        raise DataFileError(
+            f"{metadata_path}: expected columns 'Country Code' and 'Region', found {list(meta.columns)}",
+            file=metadata_path,
+            value=list(meta.columns),
+            valid=["Country Code", "Region"],
+        )
     return set(meta.loc[meta["Region"].str.strip() != "", "Country Code"])
 
 
@@ -99,7 +59,8 @@ def read_world_bank_csv(path: str | Path, metadata_path: str | Path | None = Non
     metadata_path
         The ``Metadata_Country_...csv`` shipped in the same zip. When given, or found next to ``path``, a row is
         a country exactly when its ``Region`` is non-empty (the World Bank leaves Region empty for aggregates).
-        Otherwise the fixed list :data:`WORLD_BANK_AGGREGATE_CODES` decides.
+        Otherwise the fixed list :data:`WORLD_BANK_AGGREGATE_CODES` (the bundled
+        ``world_bank_aggregate_codes.csv``) decides.
 
     Returns
     -------
@@ -113,7 +74,13 @@ def read_world_bank_csv(path: str | Path, metadata_path: str | Path | None = Non
     raw = raw.loc[:, [column for column in raw.columns if not str(column).startswith("Unnamed")]]
     missing = [column for column in _WORLD_BANK_ID_COLUMNS if column not in raw.columns]
     if missing:
-        raise ValueError(f"{path}: missing columns {missing}; found {list(raw.columns)}")
+        raise DataFileError(
+            f"{path}: missing columns {missing}; found {list(raw.columns)}",
+            file=path,
+            column=missing[0],
+            value=missing,
+            valid=list(_WORLD_BANK_ID_COLUMNS),
+        )
     if metadata_path is None:
         candidates = sorted(path.parent.glob(f"Metadata_Country_{path.name}"))
         metadata_path = candidates[0] if candidates else None
