@@ -1,4 +1,9 @@
-"""The ``workbook`` command: thin wrappers around the package's public functions."""
+"""The ``workbook`` command: thin wrappers around the package's public functions.
+
+Every subcommand runs inside one handler in :func:`main`: a :class:`~analysis.errors.WorkbookError` is printed to
+stderr as ``workbook: <message>`` without a traceback, and the command exits with the error's ``exit_code`` (2 for
+usage and configuration, 1 for bad data and failed reports). Any other exception is a bug and keeps its traceback.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,9 @@ import sys
 from pathlib import Path
 
 from analysis import config
+from analysis.errors import ReportError, WorkbookError
+
+PROGRAM = "workbook"
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -28,38 +36,35 @@ def _demo_data(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from analysis.pipeline import ConfigError, load_run_config, run_reports
+    from analysis.pipeline import load_run_config, run_reports
 
-    try:
-        run_config = load_run_config(args.config)
-        result = run_reports(run_config, markets=args.market, notebooks=args.notebook, jobs=args.jobs)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    run_config = load_run_config(args.config)
+    result = run_reports(run_config, markets=args.market, notebooks=args.notebook, jobs=args.jobs)
     print(f"reports: {result.run_dir}")
     if result.failed:
         names = ", ".join(f"{r.notebook} [{r.market}]" for r in result.failed)
-        print(f"error: {len(result.failed)} report(s) failed: {names}", file=sys.stderr)
-        return 1
+        raise ReportError(
+            f"{len(result.failed)} report(s) failed: {names}",
+            file=result.run_dir,
+            value=[f"{r.notebook}/{r.market}" for r in result.failed],
+        )
     return 0
 
 
 def _list(args: argparse.Namespace) -> int:
-    from analysis.pipeline import ConfigError, load_run_config
+    from analysis.contract import ALL_MARKETS
+    from analysis.pipeline import load_run_config
 
-    try:
-        run_config = load_run_config(args.config)
-    except ConfigError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+    run_config = load_run_config(args.config)
     for item in run_config.notebooks:
-        scope = ", ".join(run_config.markets) if item.per_market else "once (ALL)"
+        scope = ", ".join(run_config.markets) if item.per_market else f"once ({ALL_MARKETS})"
         print(f"{item.notebook:<28} {scope}")
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="workbook", description="E-commerce strategy workbook")
+    """The ``workbook`` argument parser; each subcommand stores its handler as ``handler``."""
+    parser = argparse.ArgumentParser(prog=PROGRAM, description="E-commerce strategy workbook")
     commands = parser.add_subparsers(dest="command", required=True)
 
     validate = commands.add_parser("validate", help="check a data directory against the data contract")
@@ -87,8 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the ``workbook`` command with ``argv`` (the process's arguments when None); return its exit code.
+
+    Argument errors exit through argparse (code 2, with the usage line). A ``WorkbookError`` raised by any
+    subcommand is printed by :func:`error_message` to stderr and its ``exit_code`` returned.
+    """
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    try:
+        return args.handler(args)
+    except WorkbookError as error:
+        print(error_message(error), file=sys.stderr)
+        return error.exit_code
+
+
+def error_message(error: WorkbookError) -> str:
+    """``workbook: <message>``; further lines of the message (one per problem) follow, indented by two spaces."""
+    first, *rest = str(error).splitlines() or [type(error).__name__]
+    return "\n".join([f"{PROGRAM}: {first}", *(f"  {line}" for line in rest)])
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from helpers.pipeline_notebooks import write_project
 
+from analysis import errors
 from analysis.pipeline import ConfigError, load_run_config
 from analysis.pipeline.plan import plan_reports
 
@@ -216,3 +217,33 @@ def test_when_file_is_not_a_mapping_then_error_names_the_expected_keys(tmp_path)
 
 def test_when_file_does_not_exist_then_error_says_so(tmp_path):
     assert problems_of(tmp_path / "missing.yml") == ["file not found"]
+
+
+def test_when_config_is_refused_then_the_error_is_a_workbook_config_error_naming_the_file(tmp_path):
+    path = project(tmp_path, GOOD + "colour: blue\n")
+
+    with pytest.raises(errors.ConfigError) as caught:  # the shared base: the CLI and callers catch this one
+        load_run_config(path)
+
+    error = caught.value
+    assert isinstance(error, ConfigError)
+    assert isinstance(error, errors.WorkbookError)
+    assert isinstance(error, ValueError)  # callers written against the earlier ValueError keep working
+    assert error.exit_code == 2
+    assert (error.source, error.file) == (str(path), str(path))
+    assert error.message == str(error) == f"{path}: {error.problems[0]}"
+
+
+def test_when_a_selection_is_refused_then_the_error_names_no_file():
+    error = ConfigError("selection", ["market 'JP' is not in the run configuration (configured: ['DE'])"])
+
+    assert (error.source, error.file) == ("selection", None)
+    assert str(error) == "selection: market 'JP' is not in the run configuration (configured: ['DE'])"
+
+
+def test_when_a_config_error_has_several_problems_then_each_is_one_line_and_the_facts_are_kept():
+    error = ConfigError("run_reports", ["jobs: 0 is not a number", "markets: empty"], parameter="jobs", value=0)
+
+    assert str(error).splitlines() == ["run_reports: jobs: 0 is not a number", "run_reports: markets: empty"]
+    assert error.problems == ["jobs: 0 is not a number", "markets: empty"]
+    assert (error.parameter, error.value) == ("jobs", 0)

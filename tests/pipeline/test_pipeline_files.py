@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime
 import pytest
 from nbformat import v4
 
+from analysis import errors
 from analysis.pipeline import run_reports
 from analysis.pipeline.files import (
     UnsafePathError,
@@ -69,6 +70,25 @@ def test_when_a_name_could_leave_its_folder_then_it_is_rejected(name):
 def test_when_a_path_resolves_outside_the_root_then_it_is_rejected(tmp_path, parts):
     with pytest.raises(UnsafePathError, match="would be written outside"):
         path_inside(tmp_path / "reports", *parts)
+
+
+def test_when_a_name_is_rejected_then_the_error_is_a_parameter_error_carrying_name_and_rule():
+    with pytest.raises(errors.ParameterError) as caught:
+        safe_name("../../x", what="market")
+
+    error = caught.value
+    assert isinstance(error, UnsafePathError)
+    assert error.exit_code == 2  # a usage problem: the name came from the configuration or the caller
+    assert (error.parameter, error.value) == ("market", "../../x")
+    assert error.valid == "letters, digits, '_' and '-', starting with a letter or digit"
+
+
+def test_when_a_path_is_rejected_then_the_error_carries_the_path_and_the_root(tmp_path):
+    with pytest.raises(UnsafePathError) as caught:
+        path_inside(tmp_path, "..", "x.html")
+
+    assert (caught.value.parameter, caught.value.value) == ("path", "../x.html")
+    assert caught.value.valid == f"a path inside {tmp_path.resolve()}"
 
 
 def test_when_a_symlink_points_outside_then_the_path_is_rejected(tmp_path):

@@ -6,6 +6,7 @@ writes ``reports/<run-id>/`` (executed notebooks, HTML reports, ``run.json``, ``
 """
 
 from analysis.pipeline.execute import NotebookError, NotebookResult
+from analysis.pipeline.files import UnsafePathError
 from analysis.pipeline.plan import ConfigError, RunConfig, load_run_config
 from analysis.pipeline.provenance import Provenance
 from analysis.pipeline.run import RunResult, run_reports
@@ -17,6 +18,7 @@ __all__ = [
     "Provenance",
     "RunConfig",
     "RunResult",
+    "UnsafePathError",
     "load_run_config",
     "run_reports",
 ]

@@ -12,11 +12,11 @@ from typing import Any
 
 from papermill.inspection import inspect_notebook
 
+from analysis.contract import ISO_ALPHA2
 from analysis.pipeline.files import SAFE_NAME
 
 # Parameters the pipeline gives every notebook; a notebook's parameters cell must define them.
 RESERVED_PARAMETERS = ("market", "start_date", "end_date", "data_dir")
-MARKET_CODE = re.compile(r"^[A-Z]{2}$")
 
 
 def check_against_files(raw: dict[str, Any], base_dir: Path) -> list[str]:
@@ -42,7 +42,7 @@ def _check_markets(raw: dict[str, Any], base_dir: Path) -> list[str]:
     data_path = (base_dir / data_dir).resolve()
     if not data_path.is_dir():
         return [*problems, f"data_dir: folder not found: {data_path} (relative paths start at {base_dir})"]
-    codes = [market for market in first_seen if MARKET_CODE.fullmatch(market)]
+    codes = [market for market in first_seen if re.fullmatch(ISO_ALPHA2, market)]
     if not codes:
         return problems
     try:

@@ -7,14 +7,21 @@ import re
 import tempfile
 from pathlib import Path
 
+from analysis.errors import ParameterError
+
 # A name that becomes part of a path: letters, digits, '_' and '-', not starting with '-' or '.'.
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
 # mkstemp creates files readable by the owner only; reports are meant to be shared.
 REPORT_FILE_MODE = 0o644
 
 
-class UnsafePathError(ValueError):
-    """A name or path that would place a file outside the reports folder."""
+class UnsafePathError(ParameterError):
+    """A name or path that would place a file outside the reports folder.
+
+    A usage error (exit code 2), not a data error: the name comes from the run configuration, the command line or
+    a caller's argument, and it is refused before anything is written. ``parameter`` says what the name is
+    (``"market"``, ``"notebook"``, ``"path"``), ``value`` is the name and ``valid`` what would be accepted.
+    """
 
 
 def safe_name(name: str, *, what: str) -> str:
@@ -28,9 +35,12 @@ def safe_name(name: str, *, what: str) -> str:
         what the name is, for the error message (``"market"``, ``"notebook"``).
     """
     if not isinstance(name, str) or not SAFE_NAME.fullmatch(name):
+        valid = "letters, digits, '_' and '-', starting with a letter or digit"
         raise UnsafePathError(
-            f"{what} {name!r} cannot be used in a file name "
-            "(allowed: letters, digits, '_' and '-', starting with a letter or digit)"
+            f"{what} {name!r} cannot be used in a file name (allowed: {valid})",
+            parameter=what,
+            value=name,
+            valid=valid,
         )
     return name
 
@@ -46,7 +56,12 @@ def path_inside(root: Path, *parts: str) -> Path:
     root = Path(root).resolve()
     candidate = root.joinpath(*parts).resolve()
     if not candidate.is_relative_to(root):
-        raise UnsafePathError(f"{'/'.join(parts)!r} would be written outside {root}")
+        raise UnsafePathError(
+            f"{'/'.join(parts)!r} would be written outside {root}",
+            parameter="path",
+            value="/".join(parts),
+            valid=f"a path inside {root}",
+        )
     return candidate
 
 

@@ -23,24 +23,39 @@ from pydantic import (
     model_validator,
 )
 
-from analysis.pipeline.checks import MARKET_CODE, check_against_files
+from analysis import errors
+from analysis.contract import ALL_MARKETS, ISO_ALPHA2
+from analysis.pipeline.checks import check_against_files
 from analysis.pipeline.files import SAFE_NAME
 
-# The ``market`` parameter of notebooks that run once for all markets (per_market: false).
-ALL_MARKETS = "ALL"
 
+class ConfigError(errors.ConfigError):
+    """A run configuration that cannot be run; one line per problem: ``<source>: <key path>: <problem>``.
 
-class ConfigError(ValueError):
-    """A run configuration that cannot be run; one line per problem: ``<file>: <key path>: <problem>``."""
+    Parameters
+    ----------
+    source
+        where the problems are: the configuration file, or ``"selection"`` / ``"run_reports"`` for arguments given
+        with the command; kept as ``.source`` (text) and, when it is a file, as ``.file``.
+    problems
+        one line per problem, ``<key path>: <problem>``; kept as ``.problems``.
+    facts
+        further attributes of :class:`analysis.errors.WorkbookError` (``parameter``, ``value``, ``valid``).
+    """
 
-    def __init__(self, source: Path | str, problems: list[str]) -> None:
+    def __init__(self, source: Path | str, problems: list[str], **facts: Any) -> None:
         self.source = str(source)
-        self.problems = list(problems)
-        super().__init__("\n".join(f"{self.source}: {problem}" for problem in self.problems))
+        if isinstance(source, Path):
+            facts.setdefault("file", source)
+        message = "\n".join(f"{self.source}: {problem}" for problem in problems)
+        super().__init__(message, problems=problems, **facts)
+        self.problems = list(problems)  # as given, even when empty (the base class would repeat the message)
 
 
+# The validators below raise ValueError on purpose: that is how pydantic learns a value is bad. It turns them
+# into its own ValidationError, which load_run_config reports as lines of one ConfigError.
 def _market_code(value: str) -> str:
-    if not MARKET_CODE.fullmatch(value):
+    if not re.fullmatch(ISO_ALPHA2, value):
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)")
     return value
 

@@ -56,9 +56,11 @@ class Provenance:
 
     @property
     def short_fingerprint(self) -> str:
+        """The first 12 hex digits of the data fingerprint, as reports show it."""
         return self.data_fingerprint[:SHORT_HASH_LENGTH]
 
     def to_dict(self) -> dict:
+        """The provenance as plain JSON-ready values, for the run manifest."""
         return asdict(self)
 
 

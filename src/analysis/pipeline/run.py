@@ -33,10 +33,12 @@ class RunResult:
 
     @property
     def failed(self) -> list[NotebookResult]:
+        """The reports that did not finish ``ok`` (failed, crashed or interrupted), in plan order."""
         return [result for result in self.results if result.status != OK]
 
     @property
     def status(self) -> str:
+        """``"ok"`` when every report succeeded, else ``"failed"``."""
         return OK if not self.failed else FAILED
 
 
@@ -65,11 +67,24 @@ def run_reports(
     -------
     RunResult
         failed reports are listed in ``.failed``; nothing is raised for a failing notebook.
+
+    Raises
+    ------
+    ConfigError
+        if the selection names a market or notebook the configuration lacks, or ``jobs`` is below 1.
+    UnsafePathError
+        if a notebook or market name cannot be a file name; both are raised before anything is written.
     """
     plan = plan_reports(config, markets=markets, notebooks=notebooks)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
     if jobs < 1:
-        raise ConfigError("run_reports", [f"jobs: {jobs} is not a number of worker processes (1 or more)"])
+        raise ConfigError(
+            "run_reports",
+            [f"jobs: {jobs} is not a number of worker processes (1 or more)"],
+            parameter="jobs",
+            value=jobs,
+            valid="1 or more",
+        )
     for report in plan:  # before anything is written: names become paths
         safe_name(report.notebook, what="notebook")
         safe_name(report.market, what="market")
