@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import ibis
 import pytest
 from helpers.ga4 import ga4_rows
 from helpers.tiny_data import tiny_tables, write_tables
 
 from analysis.cli import main
-from analysis.sources import DataFileError, open_events, validate_ga4_export
+from analysis.errors import ParameterError, ValidationError
+from analysis.sources import open_events, validate_ga4_export
 
 
 def write_ga4(folder: Path, rows: list[dict]) -> Path:
@@ -49,13 +51,67 @@ def test_when_a_data_directory_is_opened_then_markets_come_from_its_markets_tabl
 
     assert source.known_markets == ["DE", "FR"]
     with pytest.raises(
-        ValueError, match=r"market 'JP' is not in the markets table of .*; known markets: \['DE', 'FR'\]"
-    ):
+        ParameterError, match=r"market 'JP' is not in the markets table of .*; known markets: \['DE', 'FR'\]"
+    ) as raised:
         source.check_market("JP")
+    assert (raised.value.parameter, raised.value.value, raised.value.valid) == ("market", "JP", ["ALL", "DE", "FR"])
+    source.check_market("ALL")
+    source.check_market("FR")
 
 
 def test_when_the_events_break_the_contract_then_opening_them_fails_with_the_column(tmp_path: Path):
     tables = tiny_tables()
     tables["events"].loc[0, "event_name"] = "checkout"
-    with pytest.raises(DataFileError, match=r"events.parquet, column 'event_name': has unknown values in 1 rows"):
+    with pytest.raises(
+        ValidationError, match=r"events.parquet, column 'event_name': has unknown values in 1 rows"
+    ) as raised:
         open_events(write_tables(tmp_path, tables))
+    assert [(v.column, v.examples) for v in raised.value.violations] == [("event_name", ("checkout",))]
+
+
+def test_when_no_connection_is_given_then_opening_a_data_directory_opens_exactly_one(
+    tiny_data_dir: Path, opened_connections: list
+):
+    source = open_events(tiny_data_dir)
+
+    assert opened_connections == [source.con]
+    assert ibis.get_backend(source.events) is source.con
+
+
+def test_when_no_connection_is_given_then_opening_a_ga4_export_opens_exactly_one(
+    tmp_path: Path, opened_connections: list
+):
+    rows = [row for row in ga4_rows() if row["user_pseudo_id"] == "p1"]
+    source = open_events("", ga4_export=write_ga4(tmp_path, rows))
+
+    assert opened_connections == [source.con]
+    assert ibis.get_backend(source.events) is source.con
+
+
+@pytest.mark.parametrize("origin", ["data directory", "GA4 export"])
+def test_when_a_connection_is_given_then_the_events_open_on_it_and_its_settings_are_untouched(
+    origin: str, tiny_data_dir: Path, tmp_path: Path, outside_connection, settings_of, opened_connections: list
+):
+    before = settings_of(outside_connection)
+    if origin == "GA4 export":
+        rows = [row for row in ga4_rows() if row["user_pseudo_id"] == "p1"]
+        source = open_events("", ga4_export=write_ga4(tmp_path, rows), con=outside_connection)
+    else:
+        source = open_events(tiny_data_dir, con=outside_connection)
+
+    assert int(source.events.count().to_pandas()) == (2 if origin == "GA4 export" else 12)
+    assert source.con is outside_connection and ibis.get_backend(source.events) is outside_connection
+    assert opened_connections == []
+    assert settings_of(outside_connection) == before
+
+
+def test_when_a_connection_is_given_then_validating_a_ga4_export_leaves_its_settings(
+    tmp_path: Path, outside_connection, settings_of, opened_connections: list
+):
+    before = settings_of(outside_connection)
+
+    report = validate_ga4_export(write_ga4(tmp_path, ga4_rows()), con=outside_connection)
+
+    assert report.rows == {"events": 3}
+    assert opened_connections == []
+    assert settings_of(outside_connection) == before

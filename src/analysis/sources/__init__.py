@@ -3,9 +3,10 @@
 Nothing else in the workbook touches raw files.
 """
 
+from analysis.errors import DataFileError, ValidationError
 from analysis.sources.connection import connect
 from analysis.sources.events import EventsSource, open_events, validate_ga4_export
-from analysis.sources.files import DataFileError, find_table_files, load_tables
+from analysis.sources.files import find_table_files, load_tables
 from analysis.sources.formats.ga4 import read_ga4_export
 from analysis.sources.formats.hofstede import read_hofstede
 from analysis.sources.formats.world_bank import read_world_bank_csv
@@ -14,6 +15,7 @@ from analysis.sources.validate import ValidationReport, Violation, validate_data
 __all__ = [
     "DataFileError",
     "EventsSource",
+    "ValidationError",
     "ValidationReport",
     "Violation",
     "connect",

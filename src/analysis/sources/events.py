@@ -7,48 +7,83 @@ from pathlib import Path
 
 import ibis
 
+from analysis.contract import ALL_MARKETS
+from analysis.errors import ParameterError
 from analysis.sources.connection import connect
 from analysis.sources.files import load_tables
-from analysis.sources.formats.ga4 import read_ga4_export
+from analysis.sources.formats.ga4 import Ga4Import, read_ga4_export
 from analysis.sources.validate import ValidationReport, check_table, validate_data_dir
 
 
 @dataclass
 class EventsSource:
-    """A validated events table, where it came from, the markets it may be asked about, and notes for the reader."""
+    """A validated events table, where it came from, the markets it may be asked about, and notes for the reader.
+
+    ``con`` is the backend the events live on: further tables an analysis joins to them belong on it too.
+    """
 
     events: ibis.Table
     origin: str
     known_markets: list[str]
     notes: list[str] = field(default_factory=list)
+    con: ibis.BaseBackend | None = None
 
     def check_market(self, market: str) -> None:
-        """Raise a clear error for a market the source does not know (``ALL`` always passes)."""
-        if market != "ALL" and market not in self.known_markets:
-            raise ValueError(f"market {market!r} is not in {self.origin}; known markets: {self.known_markets}")
+        """Raise a clear error for a market the source does not know (``ALL`` always passes).
+
+        Raises
+        ------
+        ParameterError
+            for a market outside ``known_markets`` (parameter ``market``).
+        """
+        if market != ALL_MARKETS and market not in self.known_markets:
+            raise ParameterError(
+                f"market {market!r} is not in {self.origin}; known markets: {self.known_markets}",
+                parameter="market",
+                value=market,
+                valid=[ALL_MARKETS, *self.known_markets],
+            )
 
 
-def open_events(data_dir: Path | str, ga4_export: Path | str = "") -> EventsSource:
+def open_events(data_dir: Path | str, ga4_export: Path | str = "", con=None) -> EventsSource:
     """Open and validate the events of ``data_dir``, or of the GA4 export at ``ga4_export`` when it is given.
 
-    Raises :class:`analysis.sources.DataFileError` naming file, column and values when the events break the contract.
+    Parameters
+    ----------
+    data_dir
+        The folder of the workbook's tables (its ``events`` and ``markets``).
+    ga4_export
+        A GA4 BigQuery export (file or folder) to read instead of ``data_dir``'s events.
+    con
+        An Ibis backend from :func:`analysis.sources.connect` (used as it is: its settings are not changed); a new
+        one, and only one, when None. Validation and reading share it; the result's ``con`` is it.
+
+    Raises
+    ------
+    analysis.errors.ValidationError
+        naming file, column and values when the events break the contract.
     """
+    con = con if con is not None else connect()
     if ga4_export:
-        report = validate_ga4_export(ga4_export)
-        report.raise_if_invalid()
-        imported = read_ga4_export(ga4_export)
+        imported = read_ga4_export(ga4_export, con)
+        _ga4_report(imported, ga4_export).raise_if_invalid()
         markets = sorted(imported.events.select("market").distinct().to_pandas().market)
-        return EventsSource(imported.events, f"the GA4 export {ga4_export}", markets, _ga4_notes(imported))
-    validate_data_dir(data_dir, tables=["events"]).raise_if_invalid()
-    tables = load_tables(data_dir, tables=["events", "markets"])
+        return EventsSource(imported.events, f"the GA4 export {ga4_export}", markets, _ga4_notes(imported), con)
+    validate_data_dir(data_dir, con, tables=["events"]).raise_if_invalid()
+    tables = load_tables(data_dir, con, tables=["events", "markets"])
     markets = sorted(tables["markets"].market.to_pandas())
-    return EventsSource(tables["events"], f"the markets table of {data_dir}", markets)
+    return EventsSource(tables["events"], f"the markets table of {data_dir}", markets, con=con)
 
 
-def validate_ga4_export(path: Path | str) -> ValidationReport:
-    """Check a GA4 export, once mapped, against the events contract (the same engine checks as a data directory)."""
-    con = connect()
-    imported = read_ga4_export(path, con)
+def validate_ga4_export(path: Path | str, con=None) -> ValidationReport:
+    """Check a GA4 export, once mapped, against the events contract (the same engine checks as a data directory).
+
+    ``con``: an Ibis backend from :func:`analysis.sources.connect`, used as it is; a new one when None.
+    """
+    return _ga4_report(read_ga4_export(path, con), path)
+
+
+def _ga4_report(imported: Ga4Import, path: Path | str) -> ValidationReport:
     report = ValidationReport(Path(path))
     report.rows["events"] = int(imported.events.count().to_pandas())
     report.files["events"] = str(path)
@@ -56,7 +91,7 @@ def validate_ga4_export(path: Path | str) -> ValidationReport:
     return report
 
 
-def _ga4_notes(imported) -> list[str]:
+def _ga4_notes(imported: Ga4Import) -> list[str]:
     notes = []
     unknown = imported.unknown_event_names
     if len(unknown):

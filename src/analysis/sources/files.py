@@ -9,13 +9,10 @@ import ibis
 import ibis.expr.datatypes as dt
 
 from analysis import contract
+from analysis.errors import DataFileError
 from analysis.sources.connection import connect
 
 SUFFIXES = (".parquet", ".csv")
-
-
-class DataFileError(ValueError):
-    """A data file that cannot be read or does not fit the contract; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +24,7 @@ class TableFile:
 
     @property
     def fmt(self) -> str:
+        """``"csv"`` or ``"parquet"``: how the file is read."""
         return "csv" if self.path.suffix == ".csv" else "parquet"
 
 
@@ -40,7 +38,11 @@ def find_table_files(data_dir: Path | str) -> dict[str, TableFile]:
     """
     data_dir = Path(data_dir)
     if not data_dir.is_dir():
-        raise DataFileError(f"{data_dir}: no such data directory (expected a folder holding e.g. events.parquet)")
+        raise DataFileError(
+            f"{data_dir}: no such data directory (expected a folder holding e.g. events.parquet)",
+            file=data_dir,
+            valid="a folder holding the contract's tables, e.g. events.parquet",
+        )
     found: dict[str, TableFile] = {}
     for table in contract.TABLES:
         candidates = [data_dir / f"{table}{suffix}" for suffix in SUFFIXES]
@@ -50,7 +52,12 @@ def find_table_files(data_dir: Path | str) -> dict[str, TableFile]:
         present = [path for path in candidates if path.exists()]
         if len(present) > 1:
             names = ", ".join(path.name for path in present)
-            raise DataFileError(f"{data_dir}: table {table!r} is given twice ({names}); keep one of them")
+            raise DataFileError(
+                f"{data_dir}: table {table!r} is given twice ({names}); keep one of them",
+                file=data_dir,
+                value=[path.name for path in present],
+                valid=f"one of {names}",
+            )
         if present:
             found[table] = TableFile(table, present[0])
     return found
@@ -66,7 +73,11 @@ def read_table(table_file: TableFile, con) -> ibis.Table:
         return con.read_parquet(source, table_name=table_file.table)
     except Exception as error:  # the engine's own message says what is broken; we add where
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise DataFileError(f"{path}: cannot be read as {table_file.fmt} ({first_line})") from error
+        raise DataFileError(
+            f"{path}: cannot be read as {table_file.fmt} ({first_line})",
+            file=path,
+            valid=f"a readable {table_file.fmt} file",
+        ) from error
 
 
 def conform(table: ibis.Table, name: str) -> ibis.Table:
@@ -131,7 +142,8 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
     data_dir
         folder holding ``events.parquet``, ``markets.csv`` ... (see data/README.md).
     con
-        an Ibis backend from :func:`analysis.sources.connect`.
+        an Ibis backend from :func:`analysis.sources.connect` (used as it is: its settings are not changed); a new
+        one, and only one, when None.
     tables
         only these tables (each must be present); all present ones when None.
     """
@@ -142,6 +154,9 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
         contract.schema_for(name)  # unknown table names fail with the list of known ones
         if name not in files:
             raise DataFileError(
-                f"{data_dir}: table {name!r} not found (looked for {name}.parquet, {name}.csv, {name}/*.parquet)"
+                f"{data_dir}: table {name!r} not found (looked for {name}.parquet, {name}.csv, {name}/*.parquet)",
+                file=data_dir,
+                value=name,
+                valid=sorted(files),
             )
     return {name: conform(read_table(files[name], con), name) for name in wanted}

@@ -15,9 +15,9 @@ import ibis
 import pandera.pandas as pa
 
 from analysis import contract
+from analysis.errors import DataFileError, ValidationError
 from analysis.sources.connection import connect
 from analysis.sources.files import (
-    DataFileError,
     conform,
     expected_type,
     find_table_files,
@@ -58,9 +58,11 @@ class ValidationReport:
 
     @property
     def ok(self) -> bool:
+        """Whether every check passed."""
         return not self.violations
 
     def to_text(self) -> str:
+        """The report as plain text: the rows and file of each table, then one line per problem."""
         lines = [f"Data directory: {self.data_dir}"]
         for table, rows in self.rows.items():
             lines.append(f"  {table:<12} {rows:>14,} rows  {self.files[table]}")
@@ -72,18 +74,33 @@ class ValidationReport:
         return "\n".join(lines)
 
     def raise_if_invalid(self, tables: Iterable[str] | None = None) -> None:
-        """Raise :class:`DataFileError` listing the problems (only those of ``tables`` when given)."""
+        """Raise :class:`analysis.errors.ValidationError` listing the problems (only those of ``tables`` when given).
+
+        The error's ``violations`` holds the :class:`Violation` objects it lists; ``file`` is the data directory.
+        """
         wanted = None if tables is None else set(tables)
         problems = [v for v in self.violations if wanted is None or v.table is None or v.table in wanted]
         if problems:
             listed = "\n".join(f"  - {violation}" for violation in problems)
-            raise DataFileError(f"{len(problems)} data problem(s) in {self.data_dir}:\n{listed}")
+            raise ValidationError(
+                f"{len(problems)} data problem(s) in {self.data_dir}:\n{listed}",
+                violations=problems,
+                file=self.data_dir,
+            )
 
 
 def validate_data_dir(data_dir: Path | str, con=None, tables: Iterable[str] | None = None) -> ValidationReport:
     """Check the contract tables present in ``data_dir``; never raises for bad data, reports it instead.
 
-    ``tables`` limits the check to those tables and the tables their foreign keys refer to (all when None).
+    Parameters
+    ----------
+    data_dir
+        The folder of the workbook's tables (see data/README.md).
+    con
+        An Ibis backend from :func:`analysis.sources.connect` (used as it is: its settings are not changed); a new
+        one, and only one, when None.
+    tables
+        Limits the check to those tables and the tables their foreign keys refer to (all when None).
     """
     data_dir = Path(data_dir)
     con = con if con is not None else connect()

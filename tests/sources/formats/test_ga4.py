@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import ibis
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -83,3 +84,28 @@ def test_when_required_columns_are_missing_then_the_error_names_them(tmp_path):
 def test_when_path_does_not_exist_then_the_error_names_it(tmp_path):
     with pytest.raises(Ga4ImportError, match="no such GA4 export file"):
         read_ga4_export(tmp_path / "nowhere.json")
+
+
+def test_when_a_connection_is_given_then_the_export_is_read_on_it_and_its_settings_are_untouched(
+    tmp_path, outside_connection, settings_of, opened_connections
+):
+    path = tmp_path / "events_20250303.json"
+    path.write_text("\n".join(json.dumps(row) for row in ga4_rows()) + "\n")
+    before = settings_of(outside_connection)
+
+    imported = read_ga4_export(path, outside_connection)
+
+    assert sorted(imported.events.to_pandas()["session_id"]) == ["111", "111", "no_session"]
+    assert ibis.get_backend(imported.events) is outside_connection
+    assert opened_connections == []
+    assert settings_of(outside_connection) == before  # lambda_syntax included: DuckDB 2.0's default
+
+
+def test_when_no_connection_is_given_then_reading_an_export_opens_exactly_one(tmp_path, opened_connections):
+    path = tmp_path / "events_20250303.json"
+    path.write_text("\n".join(json.dumps(row) for row in ga4_rows()) + "\n")
+
+    imported = read_ga4_export(path)
+
+    assert len(opened_connections) == 1
+    assert ibis.get_backend(imported.events) is opened_connections[0]
