@@ -95,6 +95,16 @@ def test_when_reports_fail_then_exit_1_and_stderr_names_each_failed_report(tmp_p
     assert err == "workbook: 1 report(s) failed: sales [FR]\n"
 
 
+def test_when_the_reports_folder_cannot_be_created_then_exit_1_and_the_message_names_it(tmp_path: Path, capsys):
+    path = project(tmp_path)
+    (tmp_path / "reports").write_text("a file where the reports folder should be")
+
+    exit_code, _, err = run_cli(["run", "--config", str(path)], capsys)
+
+    assert exit_code == 1
+    assert err == f"workbook: {tmp_path / 'reports'}: cannot create a run folder here (File exists)\n"
+
+
 def test_when_the_data_dir_is_missing_then_validate_exits_1_with_the_reason_and_no_traceback(tmp_path: Path, capsys):
     exit_code, out, err = run_cli(["validate", str(tmp_path / "nowhere")], capsys)
 

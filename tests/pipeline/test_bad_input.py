@@ -48,7 +48,7 @@ def test_when_data_breaks_the_contract_then_the_report_fails_clearly_and_earlier
 
     (result,) = second.results
     assert result.status == "failed"
-    assert result.error.ename == "DataFileError"
+    assert result.error.ename == "ValidationError"  # raise_if_invalid: every violation of the contract at once
     message = result.error.evalue
     assert f"{folder / 'events.parquet'}, column 'device': column is missing" in message
     assert "column 'event_name': has unknown values in 1 rows; e.g. 'checkout_started'" in message

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from analysis.errors import ReportError
 from analysis.pipeline.execute import FAILED, OK, NotebookResult, PoolOutcome, report_task, run_in_pool
 from analysis.pipeline.files import safe_name, write_atomically
 from analysis.pipeline.index import MANIFEST, write_indexes
@@ -74,6 +75,8 @@ def run_reports(
         if the selection names a market or notebook the configuration lacks, or ``jobs`` is below 1.
     UnsafePathError
         if a notebook or market name cannot be a file name; both are raised before anything is written.
+    ReportError
+        if the reports folder cannot hold a new run folder.
     """
     plan = plan_reports(config, markets=markets, notebooks=notebooks)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -89,9 +92,14 @@ def run_reports(
         safe_name(report.notebook, what="notebook")
         safe_name(report.market, what="market")
     reports_dir = Path(config.reports_dir)
-    reports_dir.mkdir(parents=True, exist_ok=True)
     started = datetime.now(UTC)
-    run_id, run_dir = _new_run_dir(reports_dir, started)
+    try:
+        reports_dir.mkdir(parents=True, exist_ok=True)
+        run_id, run_dir = _new_run_dir(reports_dir, started)
+    except OSError as error:  # a file in the way, no permission, a full or read-only disk: nothing has run yet
+        raise ReportError(
+            f"{reports_dir}: cannot create a run folder here ({error.strerror or error})", file=reports_dir
+        ) from error
     provenance = collect_provenance(Path(config.data_dir), now=started)
     period = f"{config.period.start.isoformat()} to {config.period.end.isoformat()}"
     tasks = [report_task(report, run_dir, period, provenance) for report in plan]
