@@ -22,6 +22,17 @@ def test_when_notebook_is_stored_then_it_has_a_title_a_parameters_cell_and_no_ou
     assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
 
 
+def test_when_notebook_is_stored_then_it_analyses_once_and_each_later_cell_makes_one_presenter_call():
+    nb = nbformat.read(NOTEBOOK, as_version=4)
+    setup = nb.cells[2].source
+    assert setup.count("analyse_market_entry(") == 1 and "analysis = analyse_market_entry(" in setup
+    shown = [cell.source.strip() for cell in nb.cells[3:] if cell.cell_type == "code"]
+    assert shown, "the notebook shows nothing"
+    for source in shown:
+        assert "\n" not in source, f"more than one line in a presenter cell: {source!r}"
+        assert source.count("show.") == 1 and "(analysis)" in source, f"not one presenter call: {source!r}"
+
+
 @pytest.mark.slow
 def test_when_notebook_runs_with_topsis_and_ahp_then_it_finishes_with_findings(tmp_path):
     output = tmp_path / "out.ipynb"

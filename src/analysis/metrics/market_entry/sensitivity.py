@@ -1,9 +1,8 @@
-"""How robust a market-entry ranking is, and the phased entry plan built from it.
+"""How robust a market-entry ranking is when the weights or the method change.
 
 * :func:`top_k_probability` - Monte-Carlo over weights drawn from a Dirichlet centred on the chosen weights.
 * :func:`weight_swings` - one-at-a-time weight swings (the numbers behind a tornado chart).
 * :func:`method_agreement` - Kendall's tau between the rankings of different methods.
-* :func:`phased_entry_plan` - waves of entry from attractiveness, robustness and cultural distance.
 """
 
 from __future__ import annotations
@@ -15,7 +14,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from analysis.metrics.market_entry.scoring import normalise, score_markets, validate_weights
+from analysis.errors import ParameterError
+from analysis.metrics.market_entry.scoring import SCORING_METHODS, normalise, score_markets
+from analysis.metrics.market_entry.weights import validate_weights
 
 
 def top_k_probability(
@@ -44,9 +45,15 @@ def top_k_probability(
         sorted by ``p_top_k`` descending then ``base_rank``.
     """
     if top_k < 1:
-        raise ValueError(f"top_k={top_k}; must be at least 1")
+        raise ParameterError(f"top_k={top_k}; must be at least 1", parameter="top_k", value=top_k, valid=">= 1")
     if n_simulations < 1 or concentration <= 0:
-        raise ValueError(f"n_simulations={n_simulations} must be >= 1 and concentration={concentration} > 0")
+        parameter, value = ("n_simulations", n_simulations) if n_simulations < 1 else ("concentration", concentration)
+        raise ParameterError(
+            f"n_simulations={n_simulations} must be >= 1 and concentration={concentration} > 0",
+            parameter=parameter,
+            value=value,
+            valid=">= 1" if parameter == "n_simulations" else "> 0",
+        )
     weights = validate_weights(pd.Series(weights, dtype=float))
     base = score_markets(matrix, weights, benefit, method, **options)
     scored = base.index[base["score"].notna()]
@@ -108,7 +115,12 @@ def scores_for_weight_draws(
         total = d_plus + d_minus
         scores = np.where(total > 0, d_minus / np.where(total > 0, total, 1.0), 0.5)
     else:
-        raise ValueError(f"method {method!r}; use 'weighted_sum' or 'topsis'")
+        raise ParameterError(
+            f"method {method!r}; use 'weighted_sum' or 'topsis'",
+            parameter="method",
+            value=method,
+            valid=sorted(SCORING_METHODS),
+        )
     return pd.DataFrame(scores.T, index=weight_draws.index, columns=matrix.index)
 
 
@@ -193,66 +205,3 @@ def method_agreement(rankings: Mapping[str, pd.Series]) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows, columns=["method_a", "method_b", "kendall_tau", "p_value", "markets"])
-
-
-def phased_entry_plan(
-    ranking: pd.DataFrame,
-    distance: pd.DataFrame,
-    *,
-    top_k: int = 3,
-    robustness: pd.DataFrame | None = None,
-    robust_share: float = 0.5,
-    distance_threshold: float | None = None,
-) -> pd.DataFrame:
-    """Sort candidate markets into entry waves, with the reason for each placement.
-
-    Rules, in order:
-
-    * wave 1 - ranks within ``top_k``, culturally close (distance <= threshold) and, when ``robustness`` is given,
-      in the top k in at least ``robust_share`` of the weight draws: enter first;
-    * wave 2 - ranks within ``top_k`` but distant or less robust, or within ``2 * top_k`` and culturally close:
-      enter once wave 1 has taught the team (local partner, adapted offer);
-    * wave 3 - everything else, including markets with no score: watch list.
-
-    ``distance_threshold`` defaults to the median Kogut-Singh distance of the ranked markets. A market without a
-    distance counts as distant (its reason says so).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Indexed by market, ordered by wave then rank: ``wave`` (1-3), ``rank``, ``score``, ``distance``,
-        ``p_top_k`` (NaN without ``robustness``) and ``reason`` (one sentence).
-    """
-    plan = ranking[["rank", "score"]].join(distance[["distance"]], how="left")
-    plan["p_top_k"] = robustness["p_top_k"].reindex(plan.index) if robustness is not None else np.nan
-    threshold = plan["distance"].median() if distance_threshold is None else distance_threshold
-    waves, reasons = [], []
-    for market, row in plan.iterrows():
-        scored = pd.notna(row["score"])
-        attractive = scored and row["rank"] <= top_k
-        close = pd.notna(row["distance"]) and row["distance"] <= threshold
-        robust = robustness is None or (pd.notna(row["p_top_k"]) and row["p_top_k"] >= robust_share)
-        where = f"ranks #{int(row['rank'])}" if scored else "has too little data to score"
-        culture = (
-            "no Hofstede scores, so cultural distance is unknown"
-            if pd.isna(row["distance"])
-            else f"cultural distance {row['distance']:.2f} ({'at or below' if close else 'above'} the median "
-            f"{threshold:.2f})"
-        )
-        sure = (
-            ""
-            if robustness is None or pd.isna(row["p_top_k"])
-            else f"; top {top_k} in {row['p_top_k']:.0%} of weight draws"
-        )
-        if attractive and close and robust:
-            wave, why = 1, f"{market} {where}, {culture}{sure}: enter first"
-        elif attractive or (scored and close and row["rank"] <= 2 * top_k):
-            wave, why = 2, f"{market} {where}, {culture}{sure}: enter after wave 1, with local adaptation"
-        else:
-            wave, why = 3, f"{market} {where}, {culture}{sure}: watch list"
-        waves.append(wave)
-        reasons.append(why)
-    plan["wave"] = waves
-    plan["reason"] = reasons
-    plan = plan.sort_values(["wave", "rank"], na_position="last")
-    return plan[["wave", "rank", "score", "distance", "p_top_k", "reason"]]

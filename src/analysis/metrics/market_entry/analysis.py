@@ -1,0 +1,188 @@
+"""One market-entry analysis end to end: weights, cultural distance, scores, robustness and the phased plan.
+
+The notebook passes its parameters to :func:`analyse_market_entry` and shows the :class:`MarketEntryAnalysis`
+it returns through :mod:`analysis.present.market_entry`; every number and every choice of what to show is made
+here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from analysis.contract import HOFSTEDE_DIMENSIONS
+from analysis.errors import ParameterError
+from analysis.metrics.market_entry.distance import kogut_singh_distance
+from analysis.metrics.market_entry.plan import phased_entry_plan
+from analysis.metrics.market_entry.scoring import score_markets
+from analysis.metrics.market_entry.sensitivity import method_agreement, top_k_probability, weight_swings
+from analysis.metrics.market_entry.weights import AhpResult, criteria_from_mapping, weights_from_judgements
+
+TAILORED_WAVES = 2  # tailoring notes are written for the markets of waves 1 and 2
+
+
+@dataclass(frozen=True)
+class MarketEntryAnalysis:
+    """Everything the market-entry notebook shows, computed once.
+
+    Attributes
+    ----------
+    home_market, candidates
+        Where the client is, and the markets scored (in the order given, or reference order).
+    method, other_method
+        The scoring method chosen and the other one, shown for agreement.
+    normalisation, min_coverage, top_k
+        The parameters the scores and the recommendation were made with.
+    weights, benefit
+        The validated criteria: weights normalised to sum to 1, and ``True`` for a benefit, ``False`` for a cost.
+    ahp
+        The AHP result when the weights came from pairwise judgements, else ``None``.
+    distance
+        Kogut-Singh distance from ``home_market`` (:func:`kogut_singh_distance`, variances over the whole
+        reference) for the candidates and the home market, in that order.
+    matrix
+        Candidates x criteria, raw values (NaN where no figure is bundled), in candidate order.
+    ranking, other_ranking
+        :func:`score_markets` by ``method`` and by ``other_method``, in candidate order.
+    robustness
+        :func:`top_k_probability`; ``swings``: :func:`weight_swings`; ``agreement``: :func:`method_agreement`.
+    plan
+        :func:`phased_entry_plan`.
+    top_market
+        The best-ranked market (the first one listed among equals), whose tornado chart is shown; ``None`` when no
+        market could be scored.
+    tailoring_scores
+        Hofstede's dimensions for the markets of waves 1 and 2, in plan order: what the tailoring notes read.
+    """
+
+    home_market: str
+    candidates: tuple[str, ...]
+    method: str
+    other_method: str
+    normalisation: str
+    min_coverage: float
+    top_k: int
+    weights: pd.Series
+    benefit: dict[str, bool]
+    ahp: AhpResult | None
+    distance: pd.DataFrame
+    matrix: pd.DataFrame
+    ranking: pd.DataFrame
+    other_ranking: pd.DataFrame
+    robustness: pd.DataFrame
+    swings: pd.DataFrame
+    agreement: pd.DataFrame
+    plan: pd.DataFrame
+    top_market: str | None
+    tailoring_scores: pd.DataFrame
+
+
+def analyse_market_entry(
+    reference: pd.DataFrame,
+    *,
+    home_market: str,
+    candidate_markets: Sequence[str],
+    criteria: Mapping[str, tuple[str, float]],
+    ahp_judgements: Mapping[str, float] | None = None,
+    method: str = "weighted_sum",
+    normalisation: str = "minmax",
+    min_coverage: float = 0.8,
+    top_k: int = 3,
+    n_simulations: int = 1000,
+    concentration: float = 50.0,
+    swing: float = 0.10,
+    seed: int = 0,
+) -> MarketEntryAnalysis:
+    """Score ``candidate_markets`` for entry from ``home_market``, test the ranking and plan the entry.
+
+    Parameters
+    ----------
+    reference
+        :func:`analysis.sources.reference.read_market_reference`: one row per market (ISO alpha-2), Hofstede's
+        dimensions and the PEST indicators as columns.
+    home_market
+        Where the client is; cultural distance is measured from it.
+    candidate_markets
+        Markets to score; empty: every reference market but the home one.
+    criteria
+        ``{criterion: (direction, weight)}``: a reference column or ``cultural_distance``, ``"benefit"`` or
+        ``"cost"``, a weight >= 0.
+    ahp_judgements
+        Optional ``{"a|b": v}`` pairwise judgements (:func:`weights_from_judgements`); they replace the weights.
+    method, normalisation, min_coverage
+        Scoring method (``"weighted_sum"`` or ``"topsis"``), normalisation (weighted sum only) and the share of
+        the weight a market's data must cover to be scored.
+    top_k, n_simulations, concentration, swing, seed
+        Size of a recommendation, and the robustness checks (:func:`top_k_probability`, :func:`weight_swings`).
+
+    Raises
+    ------
+    ParameterError
+        A market is not in the reference, a criterion is not a reference column, or the weights, judgements,
+        method or normalisation are not valid.
+    """
+    candidates = list(candidate_markets) or [market for market in reference.index if market != home_market]
+    unknown = sorted(set([*candidates, home_market]) - set(reference.index))
+    if unknown:
+        raise ParameterError(
+            f"markets {unknown} are not in the reference data; known: {sorted(reference.index)}",
+            parameter="home_market" if home_market in unknown else "candidate_markets",
+            value=unknown,
+            valid=sorted(reference.index),
+        )
+    ahp = None
+    if ahp_judgements:
+        criteria, ahp = weights_from_judgements(criteria, ahp_judgements)
+    weights, benefit = criteria_from_mapping(criteria)
+    distance = kogut_singh_distance(reference[list(HOFSTEDE_DIMENSIONS)], home_market)
+    values = reference.join(distance["distance"].rename("cultural_distance"))
+    missing = sorted(set(weights.index) - set(values.columns))
+    if missing:
+        raise ParameterError(
+            f"criteria {missing} are not reference columns; known: {sorted(values.columns)}",
+            parameter="criteria",
+            value=missing,
+            valid=sorted(values.columns),
+        )
+    matrix = values.loc[candidates, list(weights.index)]
+    options = {"min_coverage": min_coverage} | ({"normalisation": normalisation} if method == "weighted_sum" else {})
+    other = "topsis" if method == "weighted_sum" else "weighted_sum"
+    ranking = score_markets(matrix, weights, benefit, method, **options)
+    other_ranking = score_markets(matrix, weights, benefit, other, min_coverage=min_coverage)
+    robustness = top_k_probability(
+        matrix,
+        weights,
+        benefit,
+        method=method,
+        top_k=top_k,
+        n_simulations=n_simulations,
+        concentration=concentration,
+        seed=seed,
+        **options,
+    )
+    plan = phased_entry_plan(ranking, distance.loc[candidates], top_k=top_k, robustness=robustness)
+    tailored = plan.index[plan["wave"] <= TAILORED_WAVES]
+    return MarketEntryAnalysis(
+        home_market=home_market,
+        candidates=tuple(candidates),
+        method=method,
+        other_method=other,
+        normalisation=normalisation,
+        min_coverage=min_coverage,
+        top_k=top_k,
+        weights=weights,
+        benefit=benefit,
+        ahp=ahp,
+        distance=distance.loc[[*candidates, home_market]],
+        matrix=matrix,
+        ranking=ranking,
+        other_ranking=other_ranking,
+        robustness=robustness,
+        swings=weight_swings(matrix, weights, benefit, method=method, swing=swing, **options),
+        agreement=method_agreement({method: ranking["rank"], other: other_ranking["rank"]}),
+        plan=plan,
+        top_market=ranking["rank"].idxmin() if ranking["rank"].notna().any() else None,
+        tailoring_scores=reference.loc[tailored, list(HOFSTEDE_DIMENSIONS)],
+    )
