@@ -122,7 +122,7 @@ def test_when_times_have_no_time_zone_then_the_first_step_time_is_the_same_on_bo
         assert fast["first_step_time"].tolist() == expected
 
 
-def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_coded_in_order():
+def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_coded():
     events = frame(
         [
             ("u1", "s1", 0, "session_start", "mobile", "search", 2),
@@ -130,18 +130,44 @@ def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_c
             ("u3", "s1", 0, "session_start", None, "o'clock", 1),
         ]
     )
-    events["paid"] = [True, False, None]
+    events["paid"] = pd.array([True, False, None], dtype="boolean")
     events["score"] = [0.5, 1.5, 2.5]
     table = as_events_table(events)
-    backend = table._find_backend(use_default=True)
-    backend._run_pre_execute_hooks(table)
-    touch = duckdb_path._first_touch(backend, table, ["device", "channel", "tier", "paid"])
-    assert touch.values == [["'desktop'", "'mobile'"], ["'o''clock'", "'search'"], ["1", "2"], ["FALSE", "TRUE"]]
-    assert duckdb_path._first_touch(backend, table, ["score"]).values is None  # floats: the struct minimum
+
+    assert duckdb_path._first_touch(table, ["device", "channel", "tier", "paid"]).values is not None
+    assert duckdb_path._first_touch(table, ["score"]).values is None  # floats: the struct minimum
     with mock.patch.object(duckdb_path, "MAX_CODED_VALUES", 1):
-        assert duckdb_path._first_touch(backend, table, ["device"]).values is None
-    fast = agreed_depths(events, STEPS, timedelta(seconds=1), ["paid", "tier"])
-    assert fast["paid"].tolist() == [True, False, None]
+        assert duckdb_path._first_touch(table, ["device"]).values is None  # too many values: the struct minimum
+
+
+@pytest.mark.parametrize("coded", [True, False])
+def test_when_starts_tie_then_the_first_touch_is_the_smallest_tuple_of_values_on_both_paths(coded):
+    # each unit starts twice at the same time; the values compare column by column, a missing value last
+    events = frame(
+        [
+            ("u1", "s1", 0, "session_start", "mobile", "search", 2),
+            ("u1", "s1", 0, "session_start", "desktop", "o'clock", 1),  # desktop < mobile
+            ("u2", "s1", 0, "session_start", None, "search", 1),
+            ("u2", "s1", 0, "session_start", "mobile", "search", 1),  # a missing device comes last
+            ("u3", "s1", 0, "session_start", "desktop", "search", None),
+            ("u3", "s1", 0, "session_start", "desktop", "search", 2),  # a missing tier comes last
+            ("u4", "s1", 0, "session_start", "mobile", "o'clock", 1),
+            ("u4", "s1", 0, "session_start", "mobile", "o'clock", 1),  # differs only in paid: False < True
+            ("u4", "s1", 1, "view_item", "mobile", "o'clock", 1),
+        ]
+    )
+    events["paid"] = pd.array([True, False, True, True, False, False, True, False, True], dtype="boolean")
+    by = ["device", "channel", "tier", "paid"]
+
+    with mock.patch.object(duckdb_path, "MAX_CODED_VALUES", duckdb_path.MAX_CODED_VALUES if coded else 0):
+        fast = agreed_depths(events, STEPS, timedelta(seconds=1), by)
+
+    assert fast[[*by, "depth"]].values.tolist() == [
+        ["desktop", "o'clock", 1, False, 1],
+        ["mobile", "search", 1, True, 1],
+        ["desktop", "search", 2, False, 1],
+        ["mobile", "o'clock", 1, False, 2],
+    ]
 
 
 def test_when_events_arrive_in_time_order_or_reversed_then_the_depths_are_the_same():

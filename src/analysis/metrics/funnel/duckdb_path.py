@@ -38,7 +38,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
+import ibis
 import ibis.expr.types as ir
+import sqlglot.expressions as sge
 
 TIME = "event_time"
 STEP_BITS = 4  # steps are packed into the low bits of each event: at most 16 steps
@@ -51,7 +53,7 @@ MAX_CODED_VALUES = 16  # more distinct values in a column: the struct minimum (c
 def supports(events: ir.Table, steps: Sequence[str]) -> bool:
     """Whether :func:`ordered_depths` can run ``events``: a DuckDB table, at most 16 steps, time in microseconds."""
     try:
-        backend = events._find_backend(use_default=True)
+        backend = ibis.get_backend(events)
     except Exception:  # noqa: BLE001 - an expression without a single backend: leave it to the portable version
         return False
     time_type = events.schema()[TIME]
@@ -69,29 +71,35 @@ def ordered_depths(
     """
     keys, extra = list(keys), [column for column in by if column not in keys]
     source = events.filter(events[TIME].notnull()).select(*keys, *extra, TIME, "event_name")
-    backend = source._find_backend(use_default=True)
-    backend._run_pre_execute_hooks(source)  # registers pandas frames wrapped as memtables
+    backend = ibis.get_backend(source)
+    # The view's SQL names the source's tables; a pandas frame wrapped as an Ibis memtable becomes a DuckDB table
+    # only when Ibis first runs an expression over it (and stays one), so an empty slice is run first.
+    backend.to_pyarrow(source.limit(0))
     name = f"_funnel_depths_{uuid.uuid4().hex}"
     window_us = round(window / timedelta(microseconds=1))
     zoned = getattr(events.schema()[TIME], "timezone", None) is not None
-    touch = _first_touch(backend, events, extra)
+    touch = _first_touch(events, extra)
     body = _depths_sql(backend.compile(source), list(steps), window_us, keys, touch, zoned=zoned)
-    backend.raw_sql(f"CREATE TEMP VIEW {_quote(name)} AS {body}")
+    # raw_sql: Backend.sql() and Table.sql() fail on Ibis 12 + DuckDB 2.0 (they call fetch_arrow_table, which
+    # DuckDB 2.0 removed), so the query becomes a temporary view that Ibis then reads as a table.
+    backend.raw_sql(f"CREATE TEMP VIEW {_identifier(name)} AS {body}")
     try:
         table = backend.table(name)
         columns = {column: table[column].cast(events[column].type()) for column in extra}
         first_step_time = table.first_step_time.cast(events[TIME].type())
         yield table.mutate(depth=table.depth.cast("int16"), first_step_time=first_step_time, **columns)
     finally:
-        backend.raw_sql(f"DROP VIEW IF EXISTS {_quote(name)}")
+        backend.drop_view(name, force=True)
 
 
-def _quote(identifier: str) -> str:
-    return '"' + identifier.replace('"', '""') + '"'
+def _identifier(name: str) -> str:
+    """``name`` as a quoted DuckDB identifier."""
+    return sge.to_identifier(name, quoted=True).sql(dialect="duckdb")
 
 
-def _literal(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
+def _literal(value: str | int | bool) -> str:
+    """``value`` as a DuckDB literal: quoted text, a number, ``TRUE`` or ``FALSE``."""
+    return sge.convert(value).sql(dialect="duckdb")
 
 
 @dataclass(frozen=True)
@@ -110,10 +118,10 @@ class _Touch:
         if not self.columns:
             return f"min({packed}) FILTER (WHERE _step = 0) AS _touch"
         if self.values is None:
-            fields = ", ".join([f"'t': {packed}", *(f"'b{i}': {_quote(c)}" for i, c in enumerate(self.columns))])
+            fields = ", ".join([f"'t': {packed}", *(f"'b{i}': {_identifier(c)}" for i, c in enumerate(self.columns))])
             return f"min({{{fields}}}) FILTER (WHERE _step = 0) AS _touch"
         code = " | ".join(
-            f"(coalesce(list_position([{', '.join(values)}], {_quote(column)}) - 1, {len(values)}) << {shift})"
+            f"(coalesce(list_position([{', '.join(values)}], {_identifier(column)}) - 1, {len(values)}) << {shift})"
             for column, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         )
         # times before 1970 pack to negative numbers, which DuckDB refuses to shift left: multiply instead
@@ -130,10 +138,10 @@ class _Touch:
     def shown(self) -> list[str]:
         """The breakdown columns, from ``_touch``."""
         if self.values is None:
-            return [f"_touch.b{i} AS {_quote(column)}" for i, column in enumerate(self.columns)]
+            return [f"_touch.b{i} AS {_identifier(column)}" for i, column in enumerate(self.columns)]
         return [
             f"[{', '.join([*values, 'NULL'])}][((_touch >> {shift}) & {(1 << _code_bits(values)) - 1})::BIGINT + 1] "
-            f"AS {_quote(c)}"
+            f"AS {_identifier(c)}"
             for c, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
         ]
 
@@ -151,7 +159,7 @@ def _code_bits(values: list[str]) -> int:
     return len(values).bit_length()
 
 
-def _first_touch(backend, events: ir.Table, columns: list[str]) -> _Touch:
+def _first_touch(events: ir.Table, columns: list[str]) -> _Touch:
     """Codes for the breakdown values when every column is text, integer or boolean with few distinct values.
 
     One query per column fetches at most ``MAX_CODED_VALUES + 1`` values, so a column with millions of values (a
@@ -162,30 +170,20 @@ def _first_touch(backend, events: ir.Table, columns: list[str]) -> _Touch:
         return _Touch(columns, None)
     values = []
     for column in columns:
-        name = _quote(column)
-        query = (
-            f"SELECT DISTINCT {name} FROM ({backend.compile(events.select(column))}) WHERE {name} IS NOT NULL "
-            f"ORDER BY {name} LIMIT {MAX_CODED_VALUES + 1}"
-        )
-        found = [row[0] for row in backend.raw_sql(query).fetchall()]
+        present = events.select(column).filter(events[column].notnull()).distinct()
+        found = present.order_by(column).limit(MAX_CODED_VALUES + 1).to_pyarrow()[column].to_pylist()
         if len(found) > MAX_CODED_VALUES:
             return _Touch(columns, None)
-        values.append([_sql_value(value) for value in found])
+        values.append([_literal(value) for value in found])
     return _Touch(columns, values)
-
-
-def _sql_value(value: str | int | bool) -> str:
-    if isinstance(value, str):
-        return _literal(value)
-    return str(value).upper() if isinstance(value, bool) else str(int(value))
 
 
 def _depths_sql(
     source_sql: str, steps: list[str], window_us: int, keys: list[str], touch: _Touch, *, zoned: bool
 ) -> str:
-    unit = ", ".join(_quote(key) for key in keys)
+    unit = ", ".join(_identifier(key) for key in keys)
     step = f"list_position([{', '.join(_literal(s) for s in steps)}], event_name) - 1"
-    packed = f"epoch_us({_quote(TIME)}) * {MAX_STEPS} + _step"
+    packed = f"epoch_us({_identifier(TIME)}) * {MAX_STEPS} + _step"
     shown = "".join(f", {column}" for column in touch.shown())
     start = f"{touch.start()} >> {STEP_BITS}"
     first_time = f"to_timestamp(0) + to_microseconds({start})" if zoned else f"make_timestamp({start})"
