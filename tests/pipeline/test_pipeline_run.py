@@ -78,6 +78,8 @@ def runs(tmp_path_factory):
         extra_parameters='label = "chart"  # chart title\n',
     )
     lines: list[str] = []
+    # Read just before the run: the checkout may move on (commits, edits) while the tests look at the reports.
+    git_at_run = git_version(PROJECT_ROOT)
     first = run_reports(load_run_config(config_path), jobs=2, progress=lines.append)
     before = snapshot(first.run_dir)
     stderr = io.StringIO()
@@ -92,6 +94,7 @@ def runs(tmp_path_factory):
         "exit_code": exit_code,
         "stderr": stderr.getvalue(),
         "second_dir": second_dir,
+        "git_at_run": git_at_run,
     }
 
 
@@ -184,7 +187,7 @@ def test_when_run_finishes_then_manifest_records_config_results_and_provenance(r
     assert entries[("chart", "DE")]["seconds"] == first.results[0].seconds
     provenance = manifest["provenance"]
     assert provenance["data_fingerprint"] == reference_fingerprint(runs["root"] / "data")
-    assert (provenance["git_commit"], provenance["git_dirty"]) == git_version(PROJECT_ROOT)
+    assert (provenance["git_commit"], provenance["git_dirty"]) == runs["git_at_run"]
     assert provenance["packages"]["pandas"] == metadata.version("pandas")
 
 
@@ -261,7 +264,7 @@ def test_when_rendered_then_header_carries_the_provenance(runs):
     provenance = json.loads((first.run_dir / "run.json").read_text())["provenance"]
     header = page.split('<header class="workbook-header">', 1)[1].split("</header>", 1)[0]
 
-    commit, dirty = git_version(PROJECT_ROOT)
+    commit, dirty = runs["git_at_run"]
     assert "<h1>Report chart</h1>" in header
     assert header_fields(header) == {
         "Notebook": "chart",
