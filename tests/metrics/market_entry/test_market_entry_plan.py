@@ -52,8 +52,8 @@ def test_when_a_top_market_is_not_robust_then_it_waits_for_wave_two():
 
 def test_when_no_threshold_is_given_then_it_is_the_median_distance_of_the_candidates():
     plan = phased_entry_plan(RANKING, DISTANCE, top_k=2)
-    # Distances 0.5, 3.0, 4.0, 0.1 (C unknown): median (0.5 + 3.0) / 2 = 1.75. Without robustness every top-2
-    # market counts as robust and p_top_k is missing.
+    # Distances 0.5, 3.0, 4.0 and unscored E's 0.1 (C unknown): median (0.5 + 3.0) / 2 = 1.75. Without
+    # robustness every top-2 market counts as robust and p_top_k is missing.
     assert plan["distance_threshold"].iloc[0] == pytest.approx(1.75)
     assert plan.loc["A", "wave"] == 1
     assert plan["p_top_k"].isna().all()

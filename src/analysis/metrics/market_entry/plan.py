@@ -39,8 +39,8 @@ def phased_entry_plan(
       enter once wave 1 has taught the team (local partner, adapted offer);
     * wave 3 - everything else, including markets with no score: watch list.
 
-    ``distance_threshold`` defaults to the median Kogut-Singh distance of the ranked markets. A market without a
-    distance counts as distant.
+    ``distance_threshold`` defaults to the median Kogut-Singh distance of the markets in ``ranking``, scored or
+    not (markets without a distance left out). A market without a distance counts as distant.
 
     Parameters
     ----------
