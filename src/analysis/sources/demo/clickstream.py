@@ -78,6 +78,8 @@ class DemoUsers:
 
 @dataclass(frozen=True)
 class ClickstreamChunk:
+    """The events of one chunk of users, with where their purchases are (to attach orders to them)."""
+
     users: DemoUsers
     events: pa.Table  # EVENTS_ARROW_SCHEMA
     purchase_rows: np.ndarray  # row positions of purchase events in `events`
@@ -96,6 +98,7 @@ def user_ids(first_index: int, count: int) -> pa.Array:
 
 
 def draw_users(first_index: int, count: int, rng: np.random.Generator) -> DemoUsers:
+    """``count`` users from global index ``first_index`` on, each with a market, segment, device, channel and arm."""
     return DemoUsers(
         first_index=first_index,
         market=rng.choice(len(MARKETS), size=count, p=_shares([m.user_share for m in MARKETS])),

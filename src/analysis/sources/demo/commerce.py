@@ -38,6 +38,7 @@ from analysis.sources.demo.design import (
     SURVEY_RESPONSE_RATE,
     TYPICAL_ORDER_USD,
     USERS_PER_SELLER,
+    DemoDataError,
     launch_timestamp,
     monthly_churn_hazard,
 )
@@ -64,6 +65,7 @@ def _days_since_epoch(times: np.ndarray) -> np.ndarray:
 
 
 def seller_count(users: int) -> int:
+    """How many sellers a data set of ``users`` buyers has (at least 200)."""
     return max(200, users // USERS_PER_SELLER)
 
 
@@ -103,6 +105,7 @@ def generate_sellers(users: int, seed: int) -> pd.DataFrame:
 
 
 def seller_pool(sellers: pd.DataFrame) -> SellerPool:
+    """The sellers indexed by market, with their active days, for drawing a seller for each order."""
     market = pd.Index(MARKET_CODES).get_indexer(sellers["market"])
     return SellerPool(
         sellers=sellers,
@@ -120,7 +123,12 @@ def _pick_sellers(pool: SellerPool, market: np.ndarray, day: np.ndarray, rng: np
         if len(rows) == 0:
             continue
         if len(candidates) == 0:
-            raise ValueError(f"demo data: no seller in market {MARKET_CODES[code]}; use more users")
+            raise DemoDataError(
+                f"demo data: no seller in market {MARKET_CODES[code]}; use more users",
+                parameter="users",
+                value=MARKET_CODES[code],
+                valid="enough users for a seller in every market",
+            )
         pick = candidates[rng.integers(0, len(candidates), size=len(rows))]
         for _ in range(SELLER_DRAW_ATTEMPTS):
             inactive = (pool.signup_day[pick] > day[rows]) | (pool.last_active_day[pick] < day[rows])

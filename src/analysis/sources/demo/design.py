@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analysis.errors import ParameterError
+
 PERIOD_START = pd.Timestamp("2025-01-01", tz="UTC")
 PERIOD_END = pd.Timestamp("2026-07-01", tz="UTC")  # exclusive: the last event day is 2026-06-30
 QUARTERS: tuple[str, ...] = ("2025Q1", "2025Q2", "2025Q3", "2025Q4", "2026Q1", "2026Q2")
@@ -26,8 +28,14 @@ SELLER_SNAPSHOT_DATE = pd.Timestamp("2026-06-30")  # the day seller status is ju
 SELLER_CHURN_AFTER_DAYS = 90
 
 
+class DemoDataError(ParameterError):
+    """The demo generator was asked for something it cannot make; ``parameter`` names what to change."""
+
+
 @dataclass(frozen=True)
 class Market:
+    """One market of the demo marketplace and its planted baseline (share of users, currency, launch date)."""
+
     code: str
     name: str
     region: str
@@ -228,6 +236,7 @@ seller_monthly_churn_hazard: absolute change of the monthly churn probability. D
 
 
 def launch_timestamp(market: Market) -> pd.Timestamp | None:
+    """The market's launch as a UTC timestamp, or ``None`` for a market that never launches."""
     return None if market.launch_date is None else pd.Timestamp(market.launch_date, tz="UTC")
 
 
@@ -260,7 +269,12 @@ def _check_shares() -> None:
         ("SEGMENTS", [s.user_share for s in SEGMENTS]),
     ):
         if not math.isclose(sum(shares), 1.0):
-            raise ValueError(f"demo design: user_share of {what} must sum to 1, got {sum(shares)}")
+            raise DemoDataError(
+                f"demo design: user_share of {what} must sum to 1, got {sum(shares)}",
+                parameter=f"{what}.user_share",
+                value=sum(shares),
+                valid="shares summing to 1",
+            )
 
 
 _check_shares()

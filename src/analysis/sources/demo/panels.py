@@ -143,6 +143,7 @@ NOISE = {"score": 0.03, "nps": 1.5, "relative": 0.005}  # measurement noise of t
 
 
 def markets_table() -> pd.DataFrame:
+    """The ``markets`` table: code, name, region and currency of each demo market."""
     return pd.DataFrame(
         {
             "market": [m.code for m in MARKETS],
@@ -155,6 +156,7 @@ def markets_table() -> pd.DataFrame:
 
 
 def initiatives_table() -> pd.DataFrame:
+    """The ``initiatives`` table: the one initiative's launch date and target in every market (NaT: never)."""
     kpi, low, high = INITIATIVE_TARGET
     launch = pd.to_datetime([m.launch_date for m in MARKETS]).as_unit(TIME_UNIT)
     return pd.DataFrame(

@@ -26,9 +26,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from analysis.contract import TABLES
+from analysis.errors import ValidationError
 from analysis.sources.demo.clickstream import EVENTS_ARROW_SCHEMA, TIME_UNIT, generate_clickstream_chunk
 from analysis.sources.demo.commerce import generate_sellers, orders_for_chunk, seller_pool, surveys_for_chunk
-from analysis.sources.demo.design import PLANTED_EFFECTS
+from analysis.sources.demo.design import PLANTED_EFFECTS, DemoDataError
 from analysis.sources.demo.panels import benchmarks_table, initiatives_table, markets_table
 
 __all__ = [
@@ -72,10 +73,6 @@ ARROW_SCHEMAS = {
 }
 
 
-class DemoDataError(ValueError):
-    """The demo generator was asked for something it cannot make, or made a table that breaks the contract."""
-
-
 @dataclass(frozen=True)
 class _Chunk:
     events: pa.Table
@@ -84,14 +81,25 @@ class _Chunk:
 
 
 def file_name(table: str) -> str:
+    """The file a demo table is written to: ``<table>.csv`` for the small reference tables, else parquet."""
     return f"{table}.csv" if table in CSV_TABLES else f"{table}.parquet"
 
 
 def _check_arguments(users: int, seed: int) -> None:
     if isinstance(users, bool) or not isinstance(users, int) or users < 1:
-        raise DemoDataError(f"demo data: parameter users must be a positive whole number, got {users!r}")
+        raise DemoDataError(
+            f"demo data: parameter users must be a positive whole number, got {users!r}",
+            parameter="users",
+            value=users,
+            valid="a positive whole number",
+        )
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise DemoDataError(f"demo data: parameter seed must be a non-negative whole number, got {seed!r}")
+        raise DemoDataError(
+            f"demo data: parameter seed must be a non-negative whole number, got {seed!r}",
+            parameter="seed",
+            value=seed,
+            valid="a non-negative whole number",
+        )
 
 
 def _validated(table: str, frame: pd.DataFrame, where: str = "") -> pd.DataFrame:
@@ -99,9 +107,11 @@ def _validated(table: str, frame: pd.DataFrame, where: str = "") -> pd.DataFrame
         return TABLES[table].validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases[["column", "check", "failure_case"]].drop_duplicates().head(10)
-        raise DemoDataError(
+        # the generator's own fault, not its caller's: a data error listing what broke
+        raise ValidationError(
             f"demo data: generated table {table!r}{where} breaks the contract in analysis.contract:\n"
-            f"{cases.to_string(index=False)}"
+            f"{cases.to_string(index=False)}",
+            violations=cases.to_dict("records"),
         ) from error
 
 
