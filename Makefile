@@ -56,11 +56,11 @@ test: setup-test ## the whole test suite (unit, notebooks, pipeline, browser)
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax
 
 lint: setup-test ## ruff lint and format check
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks scripts
+	$(BIN)/ruff format --check src tests benchmarks scripts
 
 format: setup-test ## apply ruff's formatting
-	$(BIN)/ruff format src tests benchmarks
+	$(BIN)/ruff format src tests benchmarks scripts
 
 bench: setup-test data ## benchmarks: report pipeline vs plain commands, funnel at scale, demo data
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
