@@ -16,6 +16,7 @@ SMALL_DEMO_DIR = Path(__file__).resolve().parent / "data" / "test-small"
 
 
 def pytest_configure(config) -> None:
+    """Write the small demo data set (unless it is current) and point $WORKBOOK_DATA_DIR at it."""
     if hasattr(config, "workerinput"):  # an xdist worker: the controller has prepared the data already
         return
     from analysis.sources import demo
