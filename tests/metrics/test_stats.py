@@ -1,22 +1,46 @@
-"""Funnel statistics against statsmodels, and the group-vs-rest, cart-abandonment and weekly helpers."""
+"""The shared statistics against statsmodels, SciPy or hand-computed examples; and the funnel helpers built on them."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.stats
 from helpers.funnel_reference import JOURNEYS, STEPS, events_frame
+from helpers.oracles import wilson
 from statsmodels.stats.multitest import multipletests
-from statsmodels.stats.proportion import proportion_confint, proportions_ztest
+from statsmodels.stats.proportion import (
+    confint_proportions_2indep,
+    proportion_confint,
+    proportions_ztest,
+)
+from statsmodels.stats.proportion import (
+    test_proportions_2indep as score_test_2indep,
+)
 
+from analysis import metrics
+from analysis.errors import ParameterError
 from analysis.metrics.funnel import (
     cart_abandonment,
     compare_funnel_groups,
     funnel,
-    group_vs_rest,
     weekly_conversion,
 )
-from analysis.metrics.stats import holm_adjust, two_proportion_z_test, wilson_interval
+from analysis.metrics.stats import (
+    benjamini_hochberg_adjust,
+    group_vs_rest,
+    holm_adjust,
+    newcombe_interval,
+    normal_quantile,
+    ratio_of_means_variance,
+    relative_lift_interval,
+    two_proportion_z_test,
+    wilson_interval,
+)
+
+CASES = [(30, 100, 45, 120), (5, 50, 5, 500), (700, 1000, 620, 1000), (0, 40, 3, 40), (71, 100, 62, 100)]
 
 
 def test_when_wilson_interval_is_computed_then_it_matches_statsmodels():
@@ -36,6 +60,43 @@ def test_when_two_proportions_are_tested_then_z_and_p_match_statsmodels():
         assert p[0] == pytest.approx(expected_p, rel=1e-12)
 
 
+def test_when_trials_are_zero_then_the_wilson_interval_is_missing():
+    low, high = wilson_interval(np.array([0, 3]), np.array([0, 10]))
+    assert np.isnan(low[0]) and np.isnan(high[0])
+    assert (low[1], high[1]) == pytest.approx(wilson(3, 10))
+
+
+@pytest.mark.parametrize(("xa", "na", "xb", "nb"), CASES)
+def test_when_a_difference_of_rates_is_bounded_then_newcombe_matches_statsmodels(xa, na, xb, nb):
+    low, high = newcombe_interval(xa, na, xb, nb)
+    expected = confint_proportions_2indep(xa, na, xb, nb, method="newcomb", compare="diff")
+    assert (float(low), float(high)) == pytest.approx(expected, abs=1e-12)
+
+
+def test_when_newcombe_is_written_out_by_hand_then_it_agrees():
+    # Newcombe's hybrid score interval from the two Wilson intervals (Newcombe 1998, method 10), 40/200 vs 20/200
+    (l1, u1), (l2, u2) = wilson(40, 200), wilson(20, 200)
+    low = 0.1 - math.sqrt((0.2 - l1) ** 2 + (u2 - 0.1) ** 2)
+    high = 0.1 + math.sqrt((u1 - 0.2) ** 2 + (0.1 - l2) ** 2)
+    assert tuple(map(float, newcombe_interval(40, 200, 20, 200))) == pytest.approx((low, high), abs=1e-12)
+
+
+@pytest.mark.parametrize(("xa", "na", "xb", "nb"), CASES)
+def test_when_the_score_test_is_asked_then_the_pooled_z_test_gives_its_p_value(xa, na, xb, nb):
+    _, p = two_proportion_z_test(np.array([xa]), np.array([na]), np.array([xb]), np.array([nb]))
+    score = score_test_2indep(xa, na, xb, nb, method="score", compare="diff", correction=False)
+    chi2 = scipy.stats.chi2_contingency([[xa, na - xa], [xb, nb - xb]], correction=False)
+    assert p[0] == pytest.approx(score.pvalue, rel=1e-9)
+    assert p[0] == pytest.approx(chi2.pvalue, rel=1e-9)
+
+
+def test_when_a_confidence_is_not_a_fraction_then_the_error_names_it():
+    assert normal_quantile(0.95) == pytest.approx(scipy.stats.norm.ppf(0.975), rel=1e-12)
+    with pytest.raises(ParameterError, match="confidence 95 must be between 0 and 1") as caught:
+        wilson_interval(np.array([1]), np.array([2]), confidence=95)
+    assert caught.value.parameter == "confidence"
+
+
 def test_when_p_values_are_holm_adjusted_then_they_match_statsmodels_and_skip_missing():
     p = np.array([0.01, 0.04, np.nan, 0.03, 0.2, 0.001])
     present = ~np.isnan(p)
@@ -43,6 +104,47 @@ def test_when_p_values_are_holm_adjusted_then_they_match_statsmodels_and_skip_mi
     adjusted = holm_adjust(p)
     np.testing.assert_allclose(adjusted[present], expected, rtol=1e-12)
     assert np.isnan(adjusted[2])
+
+
+def test_when_p_values_are_bh_adjusted_then_they_match_statsmodels_and_skip_missing():
+    p = np.array([0.01, 0.04, np.nan, 0.03, 0.2, 0.001, 0.04])
+    present = ~np.isnan(p)
+    adjusted = benjamini_hochberg_adjust(p)
+    np.testing.assert_allclose(adjusted[present], multipletests(p[present], method="fdr_bh")[1], rtol=1e-12)
+    assert np.isnan(adjusted[2])
+    assert np.isnan(benjamini_hochberg_adjust(np.array([np.nan]))).all()
+
+
+def test_when_bh_is_computed_by_hand_then_it_agrees():
+    # sorted p 0.01, 0.02, 0.03, 0.5: p * m / rank = 0.04, 0.04, 0.04, 0.5 (then monotone from the top)
+    assert benjamini_hochberg_adjust(np.array([0.5, 0.03, 0.01, 0.02])).tolist() == pytest.approx(
+        [0.5, 0.04, 0.04, 0.04]
+    )
+
+
+def test_when_a_ratio_of_means_varies_then_the_delta_method_variance_is_the_textbook_one():
+    # X̄ = 2, Ȳ = 4, Var(X̄) = 0.04, Var(Ȳ) = 0.09, Cov = 0.01:
+    # 0.04/16 − 2·2·0.01/64 + 4·0.09/256 = 0.0025 − 0.000625 + 0.00140625
+    assert ratio_of_means_variance(2.0, 4.0, 0.04, 0.09, 0.01) == pytest.approx(0.00328125, rel=1e-12)
+
+
+def test_when_a_relative_lift_is_bounded_then_the_delta_interval_is_centred_on_the_lift():
+    # treatment 0.12 (se 0.004) vs control 0.10 (se 0.003), independent: lift 0.2,
+    # Var = 0.004²/0.1² + 0.12²·0.003²/0.1⁴ = 0.0016 + 0.001296 = 0.002896
+    lift, low, high = relative_lift_interval(0.12, 0.004, 0.10, 0.003)
+    half = scipy.stats.norm.ppf(0.975) * math.sqrt(0.002896)
+    assert (lift, low, high) == pytest.approx((0.2, 0.2 - half, 0.2 + half), rel=1e-9)
+
+
+def test_when_group_vs_rest_is_imported_from_the_funnel_then_it_is_the_shared_one():
+    assert metrics.funnel.group_vs_rest is group_vs_rest
+
+
+def test_when_group_vs_rest_lacks_a_column_then_the_error_names_it():
+    frame = pd.DataFrame({"device": ["a"], "n": [10]})
+    with pytest.raises(ParameterError, match=r"group_vs_rest: frame has no column\(s\) \['x'\]") as caught:
+        group_vs_rest(frame, ["device"], "x", "n")
+    assert caught.value.value == ["x"]
 
 
 def test_when_a_group_is_below_the_minimum_size_then_it_is_flagged_not_tested():

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
+from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR, RUN_CONFIG
+from analysis.pipeline.plan import load_run_config
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
 # every notebook takes these, because the pipeline passes them to every notebook
@@ -19,8 +20,21 @@ def cells_of(path: Path) -> list[dict]:
     return json.loads(path.read_text())["cells"]
 
 
-def test_when_the_notebooks_folder_is_listed_then_the_first_notebook_is_there():
-    assert NOTEBOOKS_DIR / "data_overview.ipynb" in NOTEBOOKS
+def test_when_the_report_run_names_a_notebook_then_it_is_in_the_notebooks_folder():
+    # the run configuration is what `make reports` executes: every notebook it names must exist (and so the
+    # parametrised checks below cannot pass by finding no notebook at all)
+    config = load_run_config(RUN_CONFIG)
+    named = {NOTEBOOKS_DIR / f"{spec.notebook}.ipynb" for spec in config.notebooks}
+    assert named and named <= set(NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_when_a_notebook_computes_then_it_makes_one_analysis_call_right_after_the_parameters(path: Path):
+    code = ["".join(cell["source"]) for cell in cells_of(path) if cell["cell_type"] == "code"]
+    calls = [index for index, source in enumerate(code) if re.search(r"^analysis = analyse_\w+\(", source, re.M)]
+    assert calls == [1], f"{path.name}: one `analysis = analyse_<subject>(...)` in the cell after the parameters"
+    later = [source for source in code[2:] if "analysis.metrics" in source or "analyse_" in source]
+    assert not later, f"{path.name}: cells after the setup only present the analysis"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

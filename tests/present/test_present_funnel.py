@@ -1,11 +1,43 @@
-"""Findings sentences of the funnel notebook say what the metric frames hold, and nothing else."""
+"""Findings sentences, tables and charts of the funnel notebook say what the analysis holds, and nothing else."""
 
 from __future__ import annotations
 
-import pandas as pd
+from datetime import timedelta
 
+import pandas as pd
+import pytest
+from helpers.funnel_reference import JOURNEYS, STEPS
+from helpers.oracles import wilson
+
+from analysis.metrics.funnel import analyse_funnel
 from analysis.metrics.funnel.journey import Contrast
+from analysis.present import funnel as show
 from analysis.present.funnel import contrast_sentence, timing_sentences
+from analysis.scope import Scope
+
+
+def contrast(column, high, high_rate, high_ci, low, low_rate, difference, difference_ci, p_value) -> Contrast:
+    return Contrast(
+        column=column,
+        high_group=high,
+        high_rate=high_rate,
+        high_rate_ci_low=high_ci[0],
+        high_rate_ci_high=high_ci[1],
+        low_group=low,
+        low_rate=low_rate,
+        low_rate_ci_low=float("nan"),
+        low_rate_ci_high=float("nan"),
+        difference=difference,
+        difference_ci_low=difference_ci[0],
+        difference_ci_high=difference_ci[1],
+        p_value=p_value,
+    )
+
+
+@pytest.fixture(scope="module")
+def analysis():
+    scope = Scope.parse("DE", "2025-03-01", "2025-03-31")
+    return analyse_funnel(JOURNEYS.assign(market="DE"), scope, STEPS, "60min", breakdowns=["device"], min_group_size=1)
 
 
 def test_when_timing_is_summarised_then_the_overall_median_and_slowest_step_are_named():
@@ -27,13 +59,89 @@ def test_when_timing_is_summarised_then_the_overall_median_and_slowest_step_are_
 
 
 def test_when_a_difference_interval_excludes_zero_then_the_sentence_calls_it_real():
-    contrast = Contrast("device", "mobile", 0.71, (0.69, 0.73), "desktop", 0.62, 0.09, (0.05, 0.13), 1e-4)
-    assert contrast_sentence(contrast, "abandon carts at", "session") == (
+    real = contrast("device", "mobile", 0.71, (0.69, 0.73), "desktop", 0.62, 0.09, (0.05, 0.13), 1e-4)
+    assert contrast_sentence(real, "abandon carts at", "session") == (
         "By device: mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop at 62.0% "
         "(95% CI +5.0 to +13.0 pts, p = 0.0001: a real difference)."
     )
 
 
 def test_when_a_difference_interval_spans_zero_then_the_sentence_says_noise():
-    contrast = Contrast("channel", "social", 0.375, (0.33, 0.43), "email", 0.34, 0.035, (-0.03, 0.10), 0.32)
-    assert contrast_sentence(contrast, "abandon carts at", "user").endswith("p = 0.32: within the noise).")
+    noise = contrast("channel", "social", 0.375, (0.33, 0.43), "email", 0.34, 0.035, (-0.03, 0.10), 0.32)
+    assert contrast_sentence(noise, "abandon carts at", "user").endswith("p = 0.32: within the noise).")
+
+
+def test_when_findings_are_written_then_they_state_the_analysis_numbers(analysis):
+    # JOURNEYS within 60 min: u1, u2 (second attempt) and u3 reach the cart, only u1 buys in time: 1 of 3 users
+    # (Wilson 6.1–79.2%); carts: u1 bought, u2 and u4 abandoned, u3 bought 59 min after the cart: 2 of 4
+    low, high = wilson(1, 3)
+    ci = f"95% CI {low * 100:.1f}–{high * 100:.1f}%"
+    sentences = show.findings(analysis)
+    assert sentences[:2] == [
+        f"Scope: DE, 01 Mar 2025 to 31 Mar 2025. Of 3 users that reached Visit, 33.3% reached Purchase within "
+        f"1 hours ({ci}).",
+        f"The steepest drop is Cart → Purchase: only 33.3% continue ({ci}), 2 users are lost there.",
+    ]
+    low, high = wilson(2, 4)
+    carts = (
+        f"50.0% of users with a cart did not buy within the window (95% CI {low * 100:.1f}–{high * 100:.1f}%; 4 carts)."
+    )
+    assert carts in sentences
+    assert sentences[-2:] == [
+        contrast_sentence(analysis.abandonment_contrasts["device"], "abandon carts at", "user"),
+        contrast_sentence(analysis.conversion_contrasts["device"], "convert at", "user"),
+    ]
+
+
+def test_when_steps_have_no_order_then_the_timing_presenters_say_so():
+    unordered = analyse_funnel(JOURNEYS, None, STEPS, "60min", mode="any_order")
+    assert show.timing_table(unordered) == "No order between steps in any_order mode."
+    assert show.plot_time_to_convert(unordered) is None
+    assert show.findings(unordered)[0].startswith("Scope: the events given. Of ")
+
+
+def test_when_the_timing_table_is_shown_then_durations_are_read_and_the_last_row_is_the_deepest_step(analysis):
+    table = show.timing_table(analysis)
+    summary = analysis.timing.summary
+    assert table.index[-1] == ("Visit", "deepest step")
+    assert table["median"].iloc[-1] == f"{summary.median_seconds.iloc[-1] / 60:.1f} min"
+
+
+def test_when_tables_are_listed_then_there_is_one_per_breakdown_without_suppressed_groups():
+    frame = pd.DataFrame(
+        {
+            "device": ["desktop", "mobile", "watch"],
+            "trials": [400, 600, 5],
+            "successes": [40, 90, 1],
+            "rate": [0.1, 0.15, 0.2],
+            "rate_ci_low": [0.07, 0.12, 0.01],
+            "rate_ci_high": [0.13, 0.18, 0.6],
+            "difference": [-0.04, 0.04, 0.07],
+            "p_value_holm": [0.03, 0.03, float("nan")],
+            "significant": [True, True, False],
+            "too_small": [False, False, True],
+        }
+    )
+    table = show.tests_table(frame, "device")
+    assert table.index.tolist() == ["desktop", "mobile"]
+    assert table.loc["mobile"].tolist() == ["600", "15.0%", "12.0–18.0%", "+4.0 pts", "0.03", "yes"]
+
+
+def test_when_charts_are_drawn_then_each_presenter_returns_a_figure(analysis):
+    import matplotlib.pyplot as plt
+
+    for presenter in (
+        show.plot_funnel,
+        show.plot_conversion_by_group,
+        show.plot_abandonment_by_group,
+        show.plot_time_to_convert,
+        show.plot_weekly,
+    ):
+        figure = presenter(analysis)
+        assert figure.axes, presenter.__name__
+        plt.close(figure)
+    figure = show.plot_time_to_convert(analysis)
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    assert labels[0] == "0s–1min" and labels[-1].endswith("–1h")
+    plt.close(figure)
+    assert analysis.window == timedelta(minutes=60)

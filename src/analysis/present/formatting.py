@@ -1,10 +1,20 @@
-"""Numbers as a reviewer reads them: percentages, money, counts and intervals. Rates are fractions in code."""
+"""Numbers as a reviewer reads them: percentages, money, counts, intervals and durations.
+
+The one home of the workbook's formats. Rates are fractions in code and percentages only here; durations are
+seconds (or a ``timedelta``) in code.
+"""
 
 from __future__ import annotations
 
 import math
+from datetime import timedelta
 
 import pandas as pd
+
+# (name, seconds) from the largest unit down: '1.5 days', '2.1 h', '3.5 min', then '45 s'
+_READING_UNITS = (("days", 86400), ("h", 3600), ("min", 60))
+# (suffix, seconds) of pandas-style duration codes: '1D', '12h', '5min', then '30s'
+_CODE_UNITS = (("D", 86400), ("h", 3600), ("min", 60))
 
 
 def percent(rate: float, digits: int = 1) -> str:
@@ -42,11 +52,40 @@ def money(amount: float, currency: str) -> str:
 
 
 def count(value: float) -> str:
+    """12345 -> '12,345'; missing -> '–'."""
     return "–" if _missing(value) else f"{value:,.0f}"
 
 
 def month(moment: pd.Timestamp) -> str:
+    """A month as a reader names it: 'Mar 2025'."""
     return moment.strftime("%b %Y")
+
+
+def duration(seconds: float) -> str:
+    """A measured duration for reading, one decimal in the largest unit it reaches: '45 s', '3.5 min', '1.5 days'."""
+    for name, size in _READING_UNITS:
+        if seconds >= size:
+            return f"{seconds / size:.1f} {name}"
+    return f"{seconds:.0f} s"
+
+
+def window(length: timedelta) -> str:
+    """A window parameter in words: '1 day', '7 days', '12 hours'."""
+    days = length.total_seconds() / 86400
+    return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else f"{length.total_seconds() / 3600:g} hours"
+
+
+def duration_code(seconds: float) -> str:
+    """A round duration as a short code: 300 -> '5min', 86400 -> '1D', 90 -> '90s'."""
+    for suffix, size in _CODE_UNITS:
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{suffix}"
+    return f"{seconds:g}s"
+
+
+def duration_range(start_seconds: float, end_seconds: float) -> str:
+    """A histogram bin of durations: (300, 900) -> '5min–15min'."""
+    return f"{duration_code(start_seconds)}–{duration_code(end_seconds)}"
 
 
 def _missing(value) -> bool:

@@ -1,26 +1,17 @@
-"""Charts, tables and findings sentences for the customer-journey notebook (numbers come from metrics.journey)."""
+"""Charts, tables and findings sentences for the funnel notebook; every number comes from a :class:`FunnelAnalysis`."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.metrics.funnel.journey import Contrast, JourneyAnalysis, contrast_extremes
+from analysis.metrics.funnel.journey import Contrast, FunnelAnalysis
+from analysis.metrics.funnel.timing import OVERALL
 from analysis.present import formatting as fmt
+from analysis.present.labels import DEEPEST_STEP, step_label
+from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, REFERENCE_COLOUR, SECOND_BAR_COLOUR
 
-STEP_LABELS = {
-    "session_start": "Visit",
-    "page_view": "Page view",
-    "view_item": "Product view",
-    "add_to_cart": "Cart",
-    "begin_checkout": "Checkout",
-    "add_payment_info": "Payment info",
-    "purchase": "Purchase",
-}
-
-
-def step_label(step: str) -> str:
-    return STEP_LABELS.get(step, step)
+NO_TIMING = "No order between steps in any_order mode."
 
 
 def shown_groups(tests: pd.DataFrame) -> tuple[pd.DataFrame, int]:
@@ -28,9 +19,10 @@ def shown_groups(tests: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     return tests[~tests["too_small"]], int(tests["too_small"].sum())
 
 
-def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
+def findings(analysis: FunnelAnalysis) -> list[str]:
     """Sentences a reviewer can act on, each estimate with its 95% interval."""
     unit = analysis.unit
+    scope_label = analysis.scope.label if analysis.scope is not None else "the events given"
     overall = analysis.overall
     last = overall.iloc[-1]
     started = int(overall.iloc[0]["units"])
@@ -40,7 +32,7 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
     sentences = [
         f"Scope: {scope_label}. Of {fmt.count(started)} {unit}s that reached {step_label(analysis.steps[0])}, "
         f"{fmt.percent(last.conversion_from_first)} reached {step_label(last.step)} within "
-        f"{_duration(analysis.window)} ({overall_ci})."
+        f"{fmt.window(analysis.window)} ({overall_ci})."
     ]
     worst = overall.iloc[1:].sort_values("conversion_from_previous").iloc[0]
     previous = analysis.steps[int(worst.step_index) - 2]
@@ -58,14 +50,10 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
             f"{fmt.percent(carts.rate)} of {unit}s with a cart did not buy within the window "
             f"({fmt.interval(carts.rate_ci_low, carts.rate_ci_high)}; {fmt.count(carts.trials)} carts)."
         )
-    for column, tests in analysis.abandonment.items():
-        contrast = contrast_extremes(tests, column)
-        if contrast:
-            sentences.append(contrast_sentence(contrast, "abandon carts at", unit))
-    for column, tests in analysis.conversion_tests.items():
-        contrast = contrast_extremes(tests, column)
-        if contrast:
-            sentences.append(contrast_sentence(contrast, "convert at", unit))
+    for contrast in analysis.abandonment_contrasts.values():
+        sentences.append(contrast_sentence(contrast, "abandon carts at", unit))
+    for contrast in analysis.conversion_contrasts.values():
+        sentences.append(contrast_sentence(contrast, "convert at", unit))
     suppressed = sum(shown_groups(t)[1] for t in analysis.conversion_tests.values())
     suppressed_carts = sum(shown_groups(t)[1] for t in analysis.abandonment.values())
     if suppressed or suppressed_carts:
@@ -83,53 +71,69 @@ def journey_findings(analysis: JourneyAnalysis, scope_label: str) -> list[str]:
 
 def timing_sentences(summary: pd.DataFrame, unit: str) -> list[str]:
     """How long the journey takes: the overall median with its quartiles, and the slowest step."""
-    overall = summary[summary.to_step == "overall"]
-    steps = summary[(summary.to_step != "overall") & (summary.units > 0)]
+    overall = summary[summary.to_step == OVERALL]
+    steps = summary[(summary.to_step != OVERALL) & (summary.units > 0)]
     if overall.empty or not overall.iloc[0].units:
         return []
     row = overall.iloc[0]
     sentences = [
         f"Half of the {unit}s that went past {step_label(row.from_step)} reached their deepest step within "
-        f"{_seconds(row.median_seconds)} (middle half between {_seconds(row.q1_seconds)} and "
-        f"{_seconds(row.q3_seconds)}; {fmt.count(row.units)} {unit}s)."
+        f"{fmt.duration(row.median_seconds)} (middle half between {fmt.duration(row.q1_seconds)} and "
+        f"{fmt.duration(row.q3_seconds)}; {fmt.count(row.units)} {unit}s)."
     ]
     if len(steps) > 1:
         slowest = steps.sort_values("median_seconds").iloc[-1]
         sentences.append(
             f"The slowest step is {step_label(slowest.from_step)} → {step_label(slowest.to_step)}: median "
-            f"{_seconds(slowest.median_seconds)}."
+            f"{fmt.duration(slowest.median_seconds)}."
         )
     return sentences
 
 
-def _seconds(seconds: float) -> str:
-    """A duration for reading: '45 s', '3.5 min', '2.1 h', '1.5 days'."""
-    for name, size in (("days", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {name}"
-    return f"{seconds:.0f} s"
+def contrast_sentence(contrast: Contrast, verb: str, unit: str) -> str:
+    """E.g. 'Mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop (...)'."""
+    clear = contrast.difference_ci_low > 0
+    verdict = "a real difference" if clear else "within the noise"
+    return (
+        f"By {contrast.column}: {contrast.high_group} {unit}s {verb} {fmt.percent(contrast.high_rate)} "
+        f"({fmt.interval(contrast.high_rate_ci_low, contrast.high_rate_ci_high)}), "
+        f"{fmt.points(contrast.difference).lstrip('+')} more than "
+        f"{contrast.low_group} at {fmt.percent(contrast.low_rate)} "
+        f"({fmt.points_interval(contrast.difference_ci_low, contrast.difference_ci_high)}, "
+        f"p = {contrast.p_value:.2g}: {verdict})."
+    )
 
 
-def timing_table(summary: pd.DataFrame) -> pd.DataFrame:
-    """Median and quartiles of the time between consecutive steps and overall, for reading."""
+def timing_table(analysis: FunnelAnalysis) -> pd.DataFrame | str:
+    """Median and quartiles of the time between consecutive steps and overall, for reading (a note without order)."""
+    if analysis.timing is None:
+        return NO_TIMING
+    summary = analysis.timing.summary
     return pd.DataFrame(
         {
             "from": summary.from_step.map(step_label),
-            "to": summary.to_step.map(lambda step: "deepest step" if step == "overall" else step_label(step)),
+            "to": summary.to_step.map(lambda step: DEEPEST_STEP if step == OVERALL else step_label(step)),
             "units": summary.units.map(fmt.count),
-            "lower quartile": summary.q1_seconds.map(_seconds),
-            "median": summary.median_seconds.map(_seconds),
-            "upper quartile": summary.q3_seconds.map(_seconds),
+            "lower quartile": summary.q1_seconds.map(fmt.duration),
+            "median": summary.median_seconds.map(fmt.duration),
+            "upper quartile": summary.q3_seconds.map(fmt.duration),
         }
     ).set_index(["from", "to"])
 
 
-def plot_time_to_convert(histogram: pd.DataFrame, unit: str):
-    """Histogram of the time from the first step to each unit's deepest step."""
-    overall = histogram[histogram.to_step == "overall"]
+def plot_time_to_convert(analysis: FunnelAnalysis):
+    """Histogram of the time from the first step to each unit's deepest step (None without order between steps)."""
+    if analysis.timing is None:
+        return None
+    histogram = analysis.timing.histogram
+    overall = histogram[histogram.to_step == OVERALL]
+    labels = [
+        fmt.duration_range(start, end)
+        for start, end in zip(overall.bin_start_seconds, overall.bin_end_seconds, strict=True)
+    ]
     figure, axis = plt.subplots(figsize=(9, 3.2))
-    axis.bar(overall.bin_label, overall.units, color="#55A868")
-    axis.set_ylabel(f"{unit}s")
+    axis.bar(labels, overall.units, color=SECOND_BAR_COLOUR)
+    axis.set_ylabel(f"{analysis.unit}s")
     axis.set_xlabel("time from the first step to the deepest step reached")
     axis.set_title("Time to convert")
     axis.tick_params(axis="x", rotation=45)
@@ -137,28 +141,12 @@ def plot_time_to_convert(histogram: pd.DataFrame, unit: str):
     return figure
 
 
-def contrast_sentence(contrast: Contrast, verb: str, unit: str) -> str:
-    """E.g. 'Mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop (...)'."""
-    clear = contrast.difference_ci[0] > 0
-    verdict = "a real difference" if clear else "within the noise"
-    return (
-        f"By {contrast.column}: {contrast.high_group} {unit}s {verb} {fmt.percent(contrast.high_rate)} "
-        f"({fmt.interval(*contrast.high_ci)}), {fmt.points(contrast.difference).lstrip('+')} more than "
-        f"{contrast.low_group} at {fmt.percent(contrast.low_rate)} "
-        f"({fmt.points_interval(*contrast.difference_ci)}, p = {contrast.p_value:.2g}: {verdict})."
-    )
-
-
-def _duration(window) -> str:
-    days = window.total_seconds() / 86400
-    return f"{days:g} day{'s' if days != 1 else ''}" if days >= 1 else f"{window.total_seconds() / 3600:g} hours"
-
-
-def plot_funnel(overall: pd.DataFrame, unit: str):
+def plot_funnel(analysis: FunnelAnalysis):
     """Bars of units reaching each step, labelled with the share continuing from the previous step."""
+    overall = analysis.overall
     figure, axis = plt.subplots(figsize=(9, 3.6))
     labels = [step_label(step) for step in overall.step]
-    axis.bar(labels, overall.units, color="#4C72B0")
+    axis.bar(labels, overall.units, color=BAR_COLOUR)
     for position, row in enumerate(overall.itertuples()):
         axis.annotate(fmt.count(row.units), (position, row.units), ha="center", va="bottom", fontsize=9)
         if position:
@@ -167,24 +155,35 @@ def plot_funnel(overall: pd.DataFrame, unit: str):
                 (position - 0.5, max(overall.units) * 0.92),
                 ha="center",
                 fontsize=8,
-                color="#8C1C13",
+                color=HIGHLIGHT_COLOUR,
             )
-    axis.set_ylabel(f"{unit}s reaching the step")
+    axis.set_ylabel(f"{analysis.unit}s reaching the step")
     axis.set_title("Customer journey: where customers drop off")
     figure.tight_layout()
     return figure
 
 
-def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str):
-    """One panel per breakdown: each large-enough group's rate with its 95% interval, the overall rate dashed."""
+def plot_conversion_by_group(analysis: FunnelAnalysis):
+    """Conversion to the last step per group of each breakdown, everyone's conversion dashed."""
+    everyone = analysis.overall.iloc[-1].conversion_from_first
+    return plot_rates_by_group(analysis.conversion_tests, "Conversion to the last step (95% CI)", everyone)
+
+
+def plot_abandonment_by_group(analysis: FunnelAnalysis):
+    """Cart abandonment per group of each breakdown, everyone's abandonment dashed."""
+    everyone = analysis.abandonment_overall.iloc[0].rate
+    return plot_rates_by_group(analysis.abandonment, "Cart abandonment (95% CI)", everyone)
+
+
+def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str, everyone: float):
+    """One panel per breakdown: each large-enough group's rate with its 95% interval, ``everyone``'s rate dashed."""
     figure, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests) + 1, 3.4), squeeze=False)
     for axis, (column, frame) in zip(axes[0], tests.items(), strict=True):
         shown, _ = shown_groups(frame)
         shown = shown.sort_values("rate")
         errors = [shown.rate - shown.rate_ci_low, shown.rate_ci_high - shown.rate]
         axis.errorbar(shown.rate, shown[column].astype(str), xerr=errors, fmt="o", capsize=3)
-        pooled = frame.successes.sum() / frame.trials.sum()
-        axis.axvline(pooled, linestyle="--", color="grey", linewidth=1)
+        axis.axvline(everyone, linestyle="--", color=REFERENCE_COLOUR, linewidth=1)
         axis.xaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
         axis.set_title(column)
     figure.suptitle(title)
@@ -192,17 +191,28 @@ def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str):
     return figure
 
 
-def plot_weekly(weekly: pd.DataFrame, unit: str):
+def plot_weekly(analysis: FunnelAnalysis):
     """Whole-funnel conversion by week of the first step, with its 95% band."""
+    weekly = analysis.weekly
     figure, axis = plt.subplots(figsize=(9, 3.2))
     axis.plot(weekly.week, weekly.conversion, marker="o", markersize=3)
     axis.fill_between(weekly.week, weekly.conversion_ci_low, weekly.conversion_ci_high, alpha=0.25)
     axis.yaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
-    axis.set_ylabel(f"{unit}s converting")
+    axis.set_ylabel(f"{analysis.unit}s converting")
     axis.set_title("Conversion by week of first visit (95% CI)")
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure
+
+
+def conversion_tables(analysis: FunnelAnalysis) -> list[pd.DataFrame]:
+    """One :func:`tests_table` of conversion per breakdown, in the order of the breakdowns."""
+    return [tests_table(tests, column) for column, tests in analysis.conversion_tests.items()]
+
+
+def abandonment_tables(analysis: FunnelAnalysis) -> list[pd.DataFrame]:
+    """One :func:`tests_table` of cart abandonment per breakdown, in the order of the breakdowns."""
+    return [tests_table(tests, column) for column, tests in analysis.abandonment.items()]
 
 
 def tests_table(tests: pd.DataFrame, column: str) -> pd.DataFrame:

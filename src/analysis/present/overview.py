@@ -1,43 +1,49 @@
-"""Charts, tables and findings sentences for the data-overview notebook (numbers come from metrics.overview)."""
+"""Charts, tables and findings sentences for the data-overview notebook; every number comes from an OverviewAnalysis."""
 
 from __future__ import annotations
 
 import pandas as pd
 from IPython.display import Markdown
 
+from analysis.metrics.overview import OverviewAnalysis
 from analysis.present import formatting as fmt
-from analysis.present.findings import findings_markdown  # noqa: F401  (re-exported for the notebook)
 from analysis.present.theme import small_multiples
 
 
-def overview_findings(
-    scope_label: str, coverage: pd.DataFrame, kpis: pd.DataFrame, change: dict, problems: int
-) -> list[str]:
+def findings(analysis: OverviewAnalysis) -> list[str]:
+    """The key findings: what data there is, its validity, the headline KPIs, then the initiatives in scope."""
+    return overview_findings(analysis) + initiative_sentences(analysis.initiatives, analysis.scope.end)
+
+
+def overview_findings(analysis: OverviewAnalysis) -> list[str]:
     """Plain sentences on what data there is, its validity and the headline KPIs, each estimate with its interval."""
-    rows = coverage.set_index("table")["rows"]
+    totals, kpis, change = analysis.totals, analysis.kpis, analysis.conversion_change
     sentences = [
-        f"Scope: {scope_label}. {fmt.count(rows.get('events', 0))} events, "
-        f"{fmt.count(kpis.sessions.sum())} sessions and {fmt.count(rows.get('orders', 0))} orders are in scope.",
-        "All contract checks passed."
-        if problems == 0
-        else f"**{problems} data problem(s)** were found; read the Validation section before trusting any figure.",
+        f"Scope: {analysis.scope.label}. {fmt.count(totals['events'])} events, "
+        f"{fmt.count(totals['sessions'])} sessions and {fmt.count(totals['orders'])} orders are in scope."
     ]
-    sessions, converting = kpis.sessions.sum(), kpis.converting_sessions.sum()
-    if sessions:
-        overall = converting / sessions
+    if analysis.validation is not None:
+        problems = len(analysis.validation.violations)
         sentences.append(
-            f"Overall {fmt.percent(overall, 2)} of sessions ended in a purchase "
-            f"({fmt.count(converting)} of {fmt.count(sessions)})."
+            "All contract checks passed."
+            if problems == 0
+            else f"**{problems} data problem(s)** were found; read the Validation section before trusting any figure."
+        )
+    if totals["sessions"]:
+        sentences.append(
+            f"Overall {fmt.percent(totals['conversion_rate'], 2)} of sessions ended in a purchase "
+            f"({fmt.count(totals['converting_sessions'])} of {fmt.count(totals['sessions'])})."
         )
     if len(kpis) >= 2 and not pd.isna(change["difference"]):
-        direction = "rose" if change["ci_low"] > 0 else "fell" if change["ci_high"] < 0 else "did not change clearly"
+        low, high = change["difference_ci_low"], change["difference_ci_high"]
+        direction = "rose" if low > 0 else "fell" if high < 0 else "did not change clearly"
         sentences.append(
             f"Conversion {direction} from {fmt.percent(change['early_rate'], 2)} in the first periods to "
             f"{fmt.percent(change['late_rate'], 2)} in the last ({fmt.points(change['difference'], 2)}, "
-            f"{fmt.points_interval(change['ci_low'], change['ci_high'], digits=2)})."
+            f"{fmt.points_interval(low, high, digits=2)})."
         )
-    if "revenue" in kpis and kpis.currency.nunique() == 1 and kpis.currency.iloc[0] != "mixed":
-        sentences.append(f"Revenue in scope: {fmt.money(kpis.revenue.sum(), kpis.currency.iloc[0])}.")
+    if totals["currency"] is not None:
+        sentences.append(f"Revenue in scope: {fmt.money(totals['revenue'], totals['currency'])}.")
     return sentences
 
 
@@ -58,9 +64,9 @@ def initiative_sentences(initiatives: pd.DataFrame, scope_end) -> list[str]:
     return sentences
 
 
-def coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
+def coverage_table(analysis: OverviewAnalysis) -> pd.DataFrame:
     """The coverage frame formatted for reading: counts with separators, dates as days."""
-    shown = coverage.copy()
+    shown = analysis.coverage.copy()
     shown["rows"] = shown["rows"].map(fmt.count)
     for column in ("first", "last"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d").fillna("–")
@@ -68,8 +74,11 @@ def coverage_table(coverage: pd.DataFrame) -> pd.DataFrame:
     return shown.set_index("table")
 
 
-def validation_summary(report) -> Markdown:
+def validation_summary(analysis: OverviewAnalysis) -> Markdown:
     """The validation report of :func:`analysis.sources.validate_data_dir` as readable Markdown."""
+    report = analysis.validation
+    if report is None:
+        return Markdown("The data were not validated against the contract.")
     checked = ", ".join(f"{table} ({fmt.count(rows)} rows)" for table, rows in report.rows.items())
     if report.ok:
         return Markdown(f"All contract checks passed on {len(report.rows)} tables: {checked}.")
@@ -77,8 +86,9 @@ def validation_summary(report) -> Markdown:
     return Markdown(f"**{len(report.violations)} problem(s)** in {report.data_dir}:\n\n{problems}")
 
 
-def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
+def kpi_table(analysis: OverviewAnalysis) -> pd.DataFrame:
     """The KPI frame formatted for reading, one row per period."""
+    kpis = analysis.kpis
     shown = pd.DataFrame({"period": kpis.period.dt.strftime("%Y-%m-%d")})
     shown["sessions"] = kpis.sessions.map(fmt.count)
     shown["conversion"] = kpis.conversion_rate.map(lambda rate: fmt.percent(rate, 2))
@@ -94,8 +104,9 @@ def kpi_table(kpis: pd.DataFrame) -> pd.DataFrame:
     return shown.set_index("period")
 
 
-def plot_kpis(kpis: pd.DataFrame):
+def plot_kpis(analysis: OverviewAnalysis):
     """Small multiples of sessions, conversion (with its 95% band), orders, revenue and active sellers."""
+    kpis = analysis.kpis
     panels = [("sessions", "Sessions"), ("conversion_rate", "Conversion rate (95% CI)"), ("orders", "Orders")]
     if "revenue" in kpis and kpis.revenue.notna().any():
         panels.append(("revenue", f"Revenue ({kpis.currency.dropna().iloc[0]})"))

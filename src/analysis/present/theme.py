@@ -1,4 +1,8 @@
-"""One look for every chart: a seaborn theme and compact embedded images that keep reports lean."""
+"""One look for every chart: a seaborn theme, the workbook's colours, and compact embedded images.
+
+Every present module takes its colours from here: the theme's colour cycle (``PALETTE``) for data series, and the
+named colours below for fixed roles (bars, highlights, reference lines).
+"""
 
 from __future__ import annotations
 
@@ -6,8 +10,18 @@ import matplotlib
 import matplotlib.pyplot as plt
 import seaborn as sns
 
-PALETTE = "colorblind"
+PALETTE = "colorblind"  # the theme's colour cycle: lines, points and error bars
+ACCENT_PALETTE = "deep"  # seaborn palette of fixed-role colours: bars and stacked parts of a whole
+BAR_COLOUR = "#4C72B0"  # deep blue: counts per category
+SECOND_BAR_COLOUR = "#55A868"  # deep green: a second kind of count (e.g. durations)
+HIGHLIGHT_COLOUR = "#8C1C13"  # dark red: annotations that point at a loss
+REFERENCE_COLOUR = "grey"  # reference lines such as everyone's rate
 FIGURE_DPI = 96  # PNG at screen resolution: sharp enough to read, a few tens of KB each
+
+
+def accent_colours(count: int | None = None) -> list[tuple[float, float, float]]:
+    """``count`` colours of ``ACCENT_PALETTE`` for parts of a chart that are categories, not a series."""
+    return sns.color_palette(ACCENT_PALETTE, count)
 
 
 def use_report_theme() -> None:

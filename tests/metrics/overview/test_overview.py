@@ -9,9 +9,10 @@ import pandas as pd
 import pytest
 from helpers.oracles import wilson
 
+from analysis.errors import ParameterError
 from analysis.metrics.overview import (
     Scope,
-    check_market_known,
+    analyse_overview,
     conversion_change,
     kpis_over_time,
     table_coverage,
@@ -73,25 +74,35 @@ def test_when_conversion_is_compared_then_difference_and_newcombe_interval_are_g
     p1, p2 = 0.2, 0.1
     low = p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
-    assert (change["ci_low"], change["ci_high"]) == pytest.approx((low, high))
+    assert (change["difference_ci_low"], change["difference_ci_high"]) == pytest.approx((low, high))
 
 
-@pytest.mark.parametrize(
-    ("market", "start", "end", "message"),
-    [
-        ("Germany", "2025-01-01", "2025-01-31", "not an ISO 3166 alpha-2 code"),
-        ("DE", "2025-13-01", "2025-01-31", "start_date '2025-13-01' is not a date"),
-        ("DE", "2025-02-01", "2025-01-31", "end_date '2025-01-31' is before start_date"),
-    ],
-)
-def test_when_a_parameter_is_bad_then_the_error_names_it(market, start, end, message):
-    with pytest.raises(ValueError, match=message):
-        Scope.parse(market, start, end)
+def test_when_the_overview_is_analysed_then_it_holds_every_part_and_the_totals_of_the_kpis(tiny_data_dir: Path):
+    tables = load_tables(tiny_data_dir)
+    scope = Scope.parse("DE", "2025-01-01", "2025-02-28")
+    analysis = analyse_overview(tables, scope, freq="month")
+    pd.testing.assert_frame_equal(analysis.kpis, kpis_over_time(tables, scope, "month"))
+    pd.testing.assert_frame_equal(analysis.coverage, table_coverage(tables, scope))
+    assert analysis.conversion_change == conversion_change(analysis.kpis)
+    # hand counts of the tiny data in DE, Jan-Feb: 5 sessions, 3 with a purchase; 3 orders, EUR 10 + 50.5
+    assert analysis.totals["sessions"] == 5
+    assert analysis.totals["converting_sessions"] == 3
+    assert analysis.totals["conversion_rate"] == pytest.approx(3 / 5)
+    assert analysis.totals["orders"] == 3
+    assert analysis.totals["revenue"] == pytest.approx(60.5)
+    assert analysis.totals["currency"] == "EUR"
+    assert analysis.validation is None
+    with pytest.raises(AttributeError):
+        analysis.freq = "week"
 
 
-def test_when_the_market_is_not_in_the_data_then_the_known_ones_are_listed(tiny_data_dir: Path):
-    with pytest.raises(ValueError, match=r"market 'JP' is not in the markets table; known markets: \['DE', 'FR'\]"):
-        check_market_known(load_tables(tiny_data_dir), "JP")
+def test_when_the_overview_market_is_unknown_or_freq_is_bad_then_a_parameter_error_says_so(tiny_data_dir: Path):
+    tables = load_tables(tiny_data_dir)
+    with pytest.raises(ParameterError, match="market 'JP' is not in the markets table"):
+        analyse_overview(tables, Scope.parse("JP", "2025-01-01", "2025-02-28"))
+    with pytest.raises(ParameterError, match=r"freq 'day' is not one of \['month', 'quarter', 'week'\]") as caught:
+        analyse_overview(tables, Scope.parse("DE", "2025-01-01", "2025-02-28"), freq="day")
+    assert caught.value.parameter == "freq"
 
 
 def test_when_initiatives_are_listed_then_only_the_scope_market_is_kept_and_launches_come_first(tiny_data_dir: Path):

@@ -1,6 +1,7 @@
 """Customer-journey funnels: units reaching each step in order within a window, by breakdown, with intervals and tests.
 
-``analyse_journey`` is the subject's one entry point; the functions below it are public for use at a prompt.
+``analyse_funnel`` is the subject's one entry point (it returns a :class:`FunnelAnalysis`); the functions below it
+are public for use at a prompt. ``group_vs_rest`` lives in :mod:`analysis.metrics.stats` and is re-exported here.
 """
 
 from analysis.metrics.funnel.counts import (
@@ -15,18 +16,20 @@ from analysis.metrics.funnel.counts import (
     group_vs_rest,
     weekly_conversion,
 )
-from analysis.metrics.funnel.journey import JourneyAnalysis, analyse_journey
+from analysis.metrics.funnel.journey import Contrast, FunnelAnalysis, analyse_funnel, contrast_extremes
 from analysis.metrics.funnel.timing import TimeToConvert, time_to_convert
 
 __all__ = [
+    "Contrast",
+    "FunnelAnalysis",
     "FunnelError",
-    "JourneyAnalysis",
     "TimeToConvert",
-    "analyse_journey",
+    "analyse_funnel",
     "as_events_table",
     "cart_abandonment",
     "check_funnel_arguments",
     "compare_funnel_groups",
+    "contrast_extremes",
     "conversion_window",
     "funnel",
     "funnel_from_depth_counts",

@@ -2,9 +2,10 @@
 
 The public functions take the events table (an Ibis table in the events contract, or a pandas frame) and return small
 tidy pandas frames. The per-unit work runs in the engine (see :mod:`analysis.metrics.funnel.chains` for the algorithms
-and the exact semantics, which follow ClickHouse's ``windowFunnel``, and :mod:`analysis.metrics.funnel_duckdb` for the
-faster path DuckDB takes in the ordered mode); only the counts per breakdown group and step come
-back to pandas, where the intervals and tests are computed. Time to convert is in :mod:`analysis.metrics.funnel.timing`.
+and the exact semantics, which follow ClickHouse's ``windowFunnel``, and :mod:`analysis.metrics.funnel.duckdb_path`
+for the faster path DuckDB takes in the ordered mode); only the counts per breakdown group and step come back to
+pandas, where the intervals and tests are computed (with :mod:`analysis.metrics.stats`). Time to convert is in
+:mod:`analysis.metrics.funnel.timing`.
 """
 
 from __future__ import annotations
@@ -17,15 +18,29 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
+from analysis.errors import ParameterError
 from analysis.metrics.funnel.chains import MODES, UNIT_KEYS, unit_chains
-from analysis.metrics.stats import holm_adjust, two_proportion_z_test, wilson_interval
+from analysis.metrics.stats import DEFAULT_MIN_GROUP_SIZE, group_vs_rest, wilson_interval
 
-DEFAULT_MIN_GROUP_SIZE = 100
-SIGNIFICANCE_LEVEL = 0.05
+__all__ = [
+    "FunnelError",
+    "as_events_table",
+    "cart_abandonment",
+    "check_funnel_arguments",
+    "compare_funnel_groups",
+    "conversion_window",
+    "funnel",
+    "funnel_from_depth_counts",
+    "group_vs_rest",
+    "weekly_conversion",
+]
 
 
-class FunnelError(ValueError):
-    """A funnel call whose parameters do not fit the events table; the message names parameter and values."""
+class FunnelError(ParameterError):
+    """A funnel call whose parameters do not fit the events table; the message names parameter and values.
+
+    Carries ``parameter``, the offending ``value`` and the ``valid`` values as attributes too.
+    """
 
 
 def conversion_window(window: timedelta | str | pd.Timedelta) -> timedelta:
@@ -34,10 +49,18 @@ def conversion_window(window: timedelta | str | pd.Timedelta) -> timedelta:
         value = pd.Timedelta(window)
     except (ValueError, TypeError) as error:
         raise FunnelError(
-            f"window={window!r} is not a duration; give a timedelta or a string such as '7D', '12h', '30min'"
+            f"window={window!r} is not a duration; give a timedelta or a string such as '7D', '12h', '30min'",
+            parameter="window",
+            value=window,
+            valid="a positive duration such as '7D', '12h', '30min'",
         ) from error
     if pd.isna(value) or value <= pd.Timedelta(0):
-        raise FunnelError(f"window={window!r} must be a positive duration such as '7D'")
+        raise FunnelError(
+            f"window={window!r} must be a positive duration such as '7D'",
+            parameter="window",
+            value=window,
+            valid="a positive duration such as '7D'",
+        )
     return value.to_pytimedelta()
 
 
@@ -51,7 +74,12 @@ def as_events_table(events: ir.Table | pd.DataFrame) -> ir.Table:
         return table.cast(untyped) if untyped else table
     if isinstance(events, ir.Table):
         return events
-    raise FunnelError(f"events must be an Ibis table or a pandas DataFrame, not {type(events).__name__}")
+    raise FunnelError(
+        f"events must be an Ibis table or a pandas DataFrame, not {type(events).__name__}",
+        parameter="events",
+        value=type(events).__name__,
+        valid="an Ibis table or a pandas DataFrame",
+    )
 
 
 def check_funnel_arguments(
@@ -68,22 +96,38 @@ def check_funnel_arguments(
     """
     table = as_events_table(events)
     if isinstance(steps, str) or not steps or not all(isinstance(step, str) for step in steps):
-        raise FunnelError(f"steps={steps!r} must be a list of event names, e.g. ['view_item', 'purchase']")
+        raise FunnelError(
+            f"steps={steps!r} must be a list of event names, e.g. ['view_item', 'purchase']",
+            parameter="steps",
+            value=steps,
+            valid="a list of event names",
+        )
     steps = list(steps)
     repeated = sorted({step for step in steps if steps.count(step) > 1})
     if repeated:
-        raise FunnelError(f"steps={steps!r} name {repeated} more than once; each step must be a distinct event")
+        raise FunnelError(
+            f"steps={steps!r} name {repeated} more than once; each step must be a distinct event",
+            parameter="steps",
+            value=repeated,
+            valid="distinct event names",
+        )
     if unit not in UNIT_KEYS:
-        raise FunnelError(f"unit={unit!r} is not one of {sorted(UNIT_KEYS)}")
+        raise FunnelError(
+            f"unit={unit!r} is not one of {sorted(UNIT_KEYS)}", parameter="unit", value=unit, valid=sorted(UNIT_KEYS)
+        )
     if mode not in MODES:
-        raise FunnelError(f"mode={mode!r} is not one of {list(MODES)}")
+        raise FunnelError(f"mode={mode!r} is not one of {list(MODES)}", parameter="mode", value=mode, valid=list(MODES))
     by_columns = [] if by is None else [by] if isinstance(by, str) else list(by)
     needed = ["event_time", "event_name", *UNIT_KEYS[unit], *by_columns]
     missing = [column for column in dict.fromkeys(needed) if column not in table.columns]
     if missing:
         raise FunnelError(
             f"events table has no column(s) {missing} (needed for unit={unit!r}, by={by_columns}); "
-            f"its columns are {list(table.columns)}"
+            f"its columns are {list(table.columns)}",
+            parameter="by" if set(missing) <= set(by_columns) else "events",
+            column=missing[0],
+            value=missing,
+            valid=list(table.columns),
         )
     return table, steps, conversion_window(window), by_columns
 
@@ -226,50 +270,6 @@ def cart_abandonment(
     return frame
 
 
-def group_vs_rest(
-    frame: pd.DataFrame,
-    group_columns: Sequence[str],
-    successes: str,
-    trials: str,
-    *,
-    min_group_size: int = DEFAULT_MIN_GROUP_SIZE,
-) -> pd.DataFrame:
-    """Each group's rate against the rest of the groups pooled: two-proportion z-test with Holm's correction.
-
-    Groups with fewer than ``min_group_size`` trials (or whose rest is that small) are flagged ``too_small`` and not
-    tested; they do not count in the Holm correction but stay in the rest of the other groups.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per group. Columns: the group columns; ``trials``, ``successes``, ``rate`` (fraction) with
-        ``rate_ci_low``/``rate_ci_high`` (Wilson 95%); ``rest_trials``, ``rest_successes``, ``rest_rate``;
-        ``difference`` (rate - rest_rate); ``z``; ``p_value`` (two-sided); ``p_value_holm``; ``significant``
-        (Holm-adjusted p below 0.05); ``too_small`` (bool).
-    """
-    group_columns = list(group_columns)
-    missing = [c for c in [*group_columns, successes, trials] if c not in frame.columns]
-    if missing:
-        raise FunnelError(f"group_vs_rest: frame has no column(s) {missing}; its columns are {list(frame.columns)}")
-    table = frame.groupby(group_columns, dropna=False, sort=True)[[trials, successes]].sum().reset_index()
-    table = table.rename(columns={trials: "trials", successes: "successes"})
-    table["rate"] = table["successes"] / table["trials"]
-    table["rate_ci_low"], table["rate_ci_high"] = wilson_interval(table["successes"], table["trials"])
-    table["rest_trials"] = table["trials"].sum() - table["trials"]
-    table["rest_successes"] = table["successes"].sum() - table["successes"]
-    table["rest_rate"] = table["rest_successes"] / table["rest_trials"]
-    table["difference"] = table["rate"] - table["rest_rate"]
-    table["too_small"] = (table["trials"] < min_group_size) | (table["rest_trials"] < min_group_size)
-    z, p_value = two_proportion_z_test(
-        table["successes"], table["trials"], table["rest_successes"], table["rest_trials"]
-    )
-    table["z"] = np.where(table["too_small"], np.nan, z)
-    table["p_value"] = np.where(table["too_small"], np.nan, p_value)
-    table["p_value_holm"] = holm_adjust(table["p_value"])
-    table["significant"] = table["p_value_holm"] < SIGNIFICANCE_LEVEL
-    return table
-
-
 def compare_funnel_groups(
     funnel_table: pd.DataFrame,
     by: str | Sequence[str],
@@ -286,7 +286,12 @@ def compare_funnel_groups(
     steps = list(dict.fromkeys(funnel_table["step"]))
     target = steps[-1] if step is None else step
     if target not in steps:
-        raise FunnelError(f"step={target!r} is not a step of this funnel table; its steps are {steps}")
+        raise FunnelError(
+            f"step={target!r} is not a step of this funnel table; its steps are {steps}",
+            parameter="step",
+            value=target,
+            valid=steps,
+        )
     firsts = funnel_table[funnel_table["step_index"] == 1].set_index(by_columns)["units"]
     reached = funnel_table[funnel_table["step"] == target].set_index(by_columns)["units"]
     pairs = pd.DataFrame({"entered": firsts, "converted": reached}).reset_index()

@@ -1,4 +1,4 @@
-"""The customer-journey analysis of one scope: funnels, cart abandonment and group tests per breakdown.
+"""The funnel analysis of one scope: funnels, cart abandonment, group tests and contrasts per breakdown.
 
 It composes :mod:`analysis.metrics.funnel` so the engine runs each funnel once, broken down by every breakdown
 column together; each single breakdown is then a sum over the others. This is exact because a unit's breakdown
@@ -8,38 +8,83 @@ values are those of its first step-1 event (first touch), so every unit sits in 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import ibis.expr.types as ir
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep, test_proportions_2indep
 
 from analysis.metrics.funnel.counts import (
+    as_events_table,
     cart_abandonment,
     compare_funnel_groups,
     conversion_window,
     funnel,
     funnel_from_depth_counts,
-    group_vs_rest,
     weekly_conversion,
 )
 from analysis.metrics.funnel.timing import TimeToConvert, time_to_convert
+from analysis.metrics.stats import group_vs_rest, newcombe_interval, two_proportion_z_test
+from analysis.scope import Scope
 
 
-@dataclass
-class JourneyAnalysis:
-    """Everything the funnel notebook shows; each frame is documented where it is made.
+@dataclass(frozen=True)
+class Contrast:
+    """The highest- and lowest-rate groups of a breakdown compared directly.
 
-    ``overall``: :func:`funnel` without breakdown. ``by_breakdown[column]``: :func:`funnel` by that column.
-    ``conversion_tests[column]``: each group's conversion (step 1 → last step) against the rest
-    (:func:`group_vs_rest` columns). ``abandonment[column]``: each group's cart-abandonment rate against the rest
-    (``successes`` = abandoned carts, ``trials`` = units with a cart, ``rate`` = abandonment rate).
-    ``abandonment_overall``: one row, the same for everyone. ``weekly``: :func:`weekly_conversion`.
-    ``timing``: :func:`time_to_convert` (None in ``any_order`` mode, where steps have no order).
+    ``difference`` = ``high_rate`` − ``low_rate`` (fraction points) with its Newcombe 95% interval
+    ``difference_ci_low``/``difference_ci_high`` and the two-sided p-value of the score test for equal proportions
+    (Pearson's chi-square, no continuity correction). Each rate comes with its Wilson 95% interval
+    (``<rate>_ci_low``/``<rate>_ci_high``).
     """
 
-    steps: list[str]
+    column: str
+    high_group: str
+    high_rate: float
+    high_rate_ci_low: float
+    high_rate_ci_high: float
+    low_group: str
+    low_rate: float
+    low_rate_ci_low: float
+    low_rate_ci_high: float
+    difference: float
+    difference_ci_low: float
+    difference_ci_high: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class FunnelAnalysis:
+    """Everything the funnel notebook shows; each frame is documented where it is made.
+
+    Attributes
+    ----------
+    scope
+        The market and period analysed (None when the events were limited before the call).
+    steps, window, unit, mode, min_group_size
+        The parameters of the analysis (``window`` as a ``timedelta``).
+    overall
+        :func:`funnel` without breakdown.
+    weekly
+        :func:`weekly_conversion`.
+    abandonment_overall
+        One row, everyone's cart abandonment (:func:`group_vs_rest` columns: ``successes`` = abandoned carts,
+        ``trials`` = units with a cart, ``rate`` = abandonment rate; not tested).
+    timing
+        :func:`time_to_convert` (None in ``any_order`` mode, where steps have no order).
+    by_breakdown
+        ``{column: funnel by that column}``.
+    conversion_tests
+        ``{column: each group's conversion (step 1 → last step) against the rest}`` (:func:`group_vs_rest`).
+    abandonment
+        ``{column: each group's cart-abandonment rate against the rest}`` (:func:`group_vs_rest`).
+    conversion_contrasts, abandonment_contrasts
+        ``{column: Contrast}`` of the highest- and lowest-rate groups large enough to compare; a breakdown with
+        fewer than two such groups has no entry.
+    """
+
+    scope: Scope | None
+    steps: tuple[str, ...]
     window: timedelta
     unit: str
     mode: str
@@ -47,33 +92,17 @@ class JourneyAnalysis:
     overall: pd.DataFrame
     weekly: pd.DataFrame
     abandonment_overall: pd.DataFrame
-    timing: TimeToConvert | None = None
-    by_breakdown: dict[str, pd.DataFrame] = field(default_factory=dict)
-    conversion_tests: dict[str, pd.DataFrame] = field(default_factory=dict)
-    abandonment: dict[str, pd.DataFrame] = field(default_factory=dict)
+    timing: TimeToConvert | None
+    by_breakdown: dict[str, pd.DataFrame]
+    conversion_tests: dict[str, pd.DataFrame]
+    abandonment: dict[str, pd.DataFrame]
+    conversion_contrasts: dict[str, Contrast]
+    abandonment_contrasts: dict[str, Contrast]
 
 
-@dataclass(frozen=True)
-class Contrast:
-    """The highest- and lowest-rate groups of a breakdown compared directly.
-
-    ``difference`` = ``high_rate`` − ``low_rate`` (fraction points) with its Newcombe 95% interval and the
-    two-sided p-value of the score test for equal proportions (Pearson's chi-square, no continuity correction).
-    """
-
-    column: str
-    high_group: str
-    high_rate: float
-    high_ci: tuple[float, float]
-    low_group: str
-    low_rate: float
-    difference: float
-    difference_ci: tuple[float, float]
-    p_value: float
-
-
-def analyse_journey(
+def analyse_funnel(
     events: ir.Table | pd.DataFrame,
+    scope: Scope | None,
     steps: Sequence[str],
     window: timedelta | str,
     *,
@@ -81,13 +110,36 @@ def analyse_journey(
     unit: str = "user",
     mode: str = "ordered",
     min_group_size: int = 100,
-) -> JourneyAnalysis:
-    """Run the journey analysis; ``events`` should already be limited to the scope (market, dates)."""
+) -> FunnelAnalysis:
+    """Run the funnel analysis of ``events`` within ``scope``.
+
+    Parameters
+    ----------
+    events
+        The events table (contract ``EVENTS``): an Ibis table on any backend, or a pandas frame.
+    scope
+        The market and period to analyse; None when ``events`` are already limited to the scope.
+    steps, window, unit, mode
+        As for :func:`analysis.metrics.funnel.funnel`.
+    breakdowns
+        Event columns to break conversion and cart abandonment down by (first touch).
+    min_group_size
+        Groups with fewer units are flagged ``too_small``: not tested and not contrasted.
+    """
     steps, breakdowns = list(steps), list(breakdowns)
+    if scope is not None:
+        events = scope.apply(as_events_table(events), "events")
     detailed = funnel(events, steps, window, by=breakdowns or None, unit=unit, mode=mode)
     carts = cart_abandonment(events, window, by=breakdowns or None, unit=unit)
-    analysis = JourneyAnalysis(
-        steps=steps,
+    by_breakdown = {column: marginal_funnel(detailed, [column], steps) for column in breakdowns}
+    conversion_tests = {
+        column: compare_funnel_groups(table, column, min_group_size=min_group_size)
+        for column, table in by_breakdown.items()
+    }
+    abandonment = {column: _abandonment_vs_rest(carts, [column], min_group_size) for column in breakdowns}
+    return FunnelAnalysis(
+        scope=scope,
+        steps=tuple(steps),
         window=conversion_window(window),
         unit=unit,
         mode=mode,
@@ -96,13 +148,17 @@ def analyse_journey(
         weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
         abandonment_overall=_abandonment_vs_rest(carts, [], 1),
         timing=None if mode == "any_order" else time_to_convert(events, steps, window, unit=unit, mode=mode),
+        by_breakdown=by_breakdown,
+        conversion_tests=conversion_tests,
+        abandonment=abandonment,
+        conversion_contrasts=_contrasts(conversion_tests),
+        abandonment_contrasts=_contrasts(abandonment),
     )
-    for column in breakdowns:
-        table = marginal_funnel(detailed, [column], steps)
-        analysis.by_breakdown[column] = table
-        analysis.conversion_tests[column] = compare_funnel_groups(table, column, min_group_size=min_group_size)
-        analysis.abandonment[column] = _abandonment_vs_rest(carts, [column], min_group_size)
-    return analysis
+
+
+def _contrasts(tests: dict[str, pd.DataFrame]) -> dict[str, Contrast]:
+    found = {column: contrast_extremes(frame, column) for column, frame in tests.items()}
+    return {column: contrast for column, contrast in found.items() if contrast is not None}
 
 
 def marginal_funnel(detailed: pd.DataFrame, by: list[str], steps: list[str]) -> pd.DataFrame:
@@ -129,16 +185,20 @@ def contrast_extremes(tests: pd.DataFrame, column: str) -> Contrast | None:
         return None
     high, low = sized.iloc[0], sized.iloc[-1]
     counts = (high["successes"], high["trials"], low["successes"], low["trials"])
-    ci_low, ci_high = confint_proportions_2indep(*counts, method="newcomb", compare="diff")
-    p_value = test_proportions_2indep(*counts, method="score", compare="diff", correction=False).pvalue
+    ci_low, ci_high = newcombe_interval(*counts)
+    _, p_value = two_proportion_z_test(*counts)  # at a zero difference the score test is the pooled z-test
     return Contrast(
         column=column,
         high_group=str(high[column]),
         high_rate=float(high["rate"]),
-        high_ci=(float(high["rate_ci_low"]), float(high["rate_ci_high"])),
+        high_rate_ci_low=float(high["rate_ci_low"]),
+        high_rate_ci_high=float(high["rate_ci_high"]),
         low_group=str(low[column]),
         low_rate=float(low["rate"]),
+        low_rate_ci_low=float(low["rate_ci_low"]),
+        low_rate_ci_high=float(low["rate_ci_high"]),
         difference=float(high["rate"] - low["rate"]),
-        difference_ci=(float(ci_low), float(ci_high)),
+        difference_ci_low=float(ci_low),
+        difference_ci_high=float(ci_high),
         p_value=float(p_value),
     )

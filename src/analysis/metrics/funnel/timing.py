@@ -25,7 +25,6 @@ from analysis.metrics.funnel.counts import FunnelError, check_funnel_arguments
 
 OVERALL = "overall"
 DEFAULT_BIN_EDGES = ("0s", "1min", "5min", "15min", "30min", "1h", "3h", "6h", "12h", "1D", "2D", "3D", "7D", "14D")
-READABLE_UNITS = (("seconds", 1), ("minutes", 60), ("hours", 3600), ("days", 86400))
 
 
 @dataclass(frozen=True)
@@ -65,18 +64,27 @@ def time_to_convert(
         ``summary``: one row per breakdown group and transition. Columns: the ``by`` columns; ``transition_index``
         (1 = step 1 → step 2, …, k-1 = the last pair, k = overall); ``from_step``; ``to_step`` (``"overall"`` for the
         overall row, which runs from step 1 to each unit's deepest step); ``units`` (units that made the transition;
-        overall: units past step 1); ``q1_seconds``, ``median_seconds``, ``q3_seconds`` (float, seconds);
-        ``readable_unit`` (``seconds``/``minutes``/``hours``/``days``, chosen from the median) with ``q1``,
-        ``median``, ``q3`` in that unit.
+        overall: units past step 1); ``q1_seconds``, ``median_seconds``, ``q3_seconds`` (float, seconds).
         ``histogram``: one row per breakdown group, transition and bin (empty bins included). Columns: the ``by``
         columns; ``transition_index``, ``from_step``, ``to_step``; ``bin_index`` (0-based); ``bin_start_seconds``,
-        ``bin_end_seconds``; ``bin_label`` (e.g. ``"5min–15min"``); ``units``.
+        ``bin_end_seconds``; ``units``. Labels for reading (``"5min–15min"``, ``"3.5 min"``) are made by
+        :mod:`analysis.present.formatting`.
     """
     if mode == "any_order":
-        raise FunnelError("mode='any_order' has no order between steps, so no time between them; use 'ordered'")
+        raise FunnelError(
+            "mode='any_order' has no order between steps, so no time between them; use 'ordered'",
+            parameter="mode",
+            value=mode,
+            valid=["ordered", "strict_order"],
+        )
     table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
     if len(steps) < 2:
-        raise FunnelError(f"steps={steps!r}: time to convert needs at least two steps")
+        raise FunnelError(
+            f"steps={steps!r}: time to convert needs at least two steps",
+            parameter="steps",
+            value=steps,
+            valid="two or more event names",
+        )
     edges = _bin_edges(bins, window)
     with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode, chain_times=True) as chains:
         durations = _durations(chains, steps, by_columns)
@@ -84,7 +92,7 @@ def time_to_convert(
         counts = _binned(durations, by_columns, edges).to_pandas()
     labels = _transition_labels(steps)
     return TimeToConvert(
-        summary=_readable(summary, by_columns, labels), histogram=_histogram(counts, by_columns, labels, edges)
+        summary=_ordered(summary, by_columns, labels), histogram=_histogram(counts, by_columns, labels, edges)
     )
 
 
@@ -125,15 +133,25 @@ def _bin_edges(bins, window: timedelta) -> np.ndarray:
         return np.array([edge for edge in ladder if edge < top] + [top], dtype="int64")
     if isinstance(bins, int):
         if bins < 1:
-            raise FunnelError(f"bins={bins!r} must be a positive number of bins")
+            raise FunnelError(
+                f"bins={bins!r} must be a positive number of bins", parameter="bins", value=bins, valid="an int >= 1"
+            )
         return np.unique(np.round(np.linspace(0, top, bins + 1)).astype("int64"))
     try:
         edges = np.array([pd.Timedelta(edge).total_seconds() for edge in bins])
     except (ValueError, TypeError) as error:
-        raise FunnelError(f"bins={bins!r} must be durations such as ['0s', '5min', '1h', '7D']") from error
+        raise FunnelError(
+            f"bins={bins!r} must be durations such as ['0s', '5min', '1h', '7D']",
+            parameter="bins",
+            value=bins,
+            valid="durations such as ['0s', '5min', '1h', '7D']",
+        ) from error
     if len(edges) < 2 or edges[0] != 0 or np.any(np.diff(edges) <= 0) or edges[-1] < top:
         raise FunnelError(
-            f"bins={list(bins)!r} must be increasing durations from 0 up to at least the window ({window})"
+            f"bins={list(bins)!r} must be increasing durations from 0 up to at least the window ({window})",
+            parameter="bins",
+            value=list(bins),
+            valid=f"increasing durations from 0 up to at least {window}",
         )
     return edges
 
@@ -157,26 +175,12 @@ def _transition_labels(steps: Sequence[str]) -> pd.DataFrame:
     )
 
 
-def _readable(summary: pd.DataFrame, by: list[str], labels: pd.DataFrame) -> pd.DataFrame:
+def _ordered(summary: pd.DataFrame, by: list[str], labels: pd.DataFrame) -> pd.DataFrame:
     summary = summary.astype({"transition_index": "int64", "units": "int64"})
     table = summary.merge(labels, on="transition_index", how="left")
     table = table.sort_values([*by, "transition_index"], kind="stable").reset_index(drop=True)
-    names = [name for name, _ in READABLE_UNITS]
-    sizes = np.array([size for _, size in READABLE_UNITS], dtype=float)
-    chosen = np.searchsorted(sizes * 2, table["median_seconds"].to_numpy(dtype=float), side="right") - 1
-    chosen = np.clip(chosen, 0, len(sizes) - 1)
-    table["readable_unit"] = [names[i] for i in chosen]
-    for column in ("q1", "median", "q3"):
-        table[column] = table[f"{column}_seconds"].to_numpy(dtype=float) / sizes[chosen]
     order = [*by, "transition_index", "from_step", "to_step", "units", "q1_seconds", "median_seconds", "q3_seconds"]
-    return table[[*order, "readable_unit", "q1", "median", "q3"]]
-
-
-def _short(seconds: float) -> str:
-    for suffix, size in (("D", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{int(seconds // size)}{suffix}"
-    return f"{seconds:g}s"
+    return table[order]
 
 
 def _histogram(counts: pd.DataFrame, by: list[str], labels: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
@@ -184,11 +188,10 @@ def _histogram(counts: pd.DataFrame, by: list[str], labels: pd.DataFrame, edges:
     bins = pd.DataFrame({"bin_index": np.arange(len(edges) - 1)})
     bins["bin_start_seconds"] = edges[:-1]
     bins["bin_end_seconds"] = edges[1:]
-    bins["bin_label"] = [f"{_short(low)}–{_short(high)}" for low, high in zip(edges[:-1], edges[1:], strict=True)]
     groups = counts[[*by, "transition_index"]].drop_duplicates()
     grid = groups.merge(bins, how="cross").merge(labels, on="transition_index", how="left")
     table = grid.merge(counts, on=[*by, "transition_index", "bin_index"], how="left")
     table["units"] = table["units"].fillna(0).astype("int64")
     table = table.sort_values([*by, "transition_index", "bin_index"], kind="stable").reset_index(drop=True)
     order = ["transition_index", "from_step", "to_step", "bin_index", "bin_start_seconds", "bin_end_seconds"]
-    return table[[*by, *order, "bin_label", "units"]]
+    return table[[*by, *order, "units"]]

@@ -8,12 +8,22 @@ from __future__ import annotations
 
 import ibis
 import pandas as pd
-from statsmodels.stats.proportion import confint_proportions_2indep, proportion_confint
 
 from analysis import contract
-from analysis.scope import ALL_MARKETS, Scope, check_market_known
+from analysis.contract import ALL_MARKETS
+from analysis.errors import ParameterError
+from analysis.metrics.stats import newcombe_interval, wilson_interval
+from analysis.scope import Scope
 
-__all__ = ["ALL_MARKETS", "Scope", "check_market_known", "conversion_change", "kpis_over_time", "table_coverage"]
+__all__ = [
+    "FREQUENCIES",
+    "TABLES_USED",
+    "conversion_change",
+    "initiatives_in_scope",
+    "kpis_over_time",
+    "scope_totals",
+    "table_coverage",
+]
 
 # The overview cannot be trusted if one of these breaks the contract.
 TABLES_USED = ("events", "orders", "sellers", "markets")
@@ -62,14 +72,19 @@ def kpis_over_time(tables: dict[str, ibis.Table], scope: Scope, freq: str = "mon
     end and active at or after its start).
     """
     if freq not in FREQUENCIES:
-        raise ValueError(f"freq {freq!r} is not one of {sorted(FREQUENCIES)}")
+        raise ParameterError(
+            f"freq {freq!r} is not one of {sorted(FREQUENCIES)}",
+            parameter="freq",
+            value=freq,
+            valid=sorted(FREQUENCIES),
+        )
     unit = FREQUENCIES[freq]
     frame = _sessions_per_period(scope.apply(tables["events"], "events"), unit)
     if "orders" in tables:
         frame = frame.merge(_orders_per_period(scope.apply(tables["orders"], "orders"), unit), "outer", on="period")
     if "sellers" in tables:
         frame = frame.merge(_active_sellers(scope.apply(tables["sellers"], "sellers"), frame.period, freq), "left")
-    low, high = proportion_confint(frame.converting_sessions, frame.sessions, alpha=0.05, method="wilson")
+    low, high = wilson_interval(frame.converting_sessions, frame.sessions)
     frame["conversion_rate"] = frame.converting_sessions / frame.sessions
     frame["conversion_ci_low"], frame["conversion_ci_high"] = low, high
     return frame.sort_values("period").reset_index(drop=True)
@@ -131,18 +146,39 @@ def conversion_change(kpis: pd.DataFrame, periods: int = 3) -> dict[str, float]:
     """Conversion in the first vs the last ``periods`` periods, with a Newcombe 95% interval for the difference.
 
     Returns a dict with ``early_rate``, ``late_rate``, ``difference`` (late − early, fraction points) and
-    ``ci_low``/``ci_high`` of the difference.
+    ``difference_ci_low``/``difference_ci_high``.
     """
     early, late = kpis.head(periods), kpis.tail(periods)
     counts = [late.converting_sessions.sum(), early.converting_sessions.sum()]
     sizes = [late.sessions.sum(), early.sessions.sum()]
-    low, high = confint_proportions_2indep(counts[0], sizes[0], counts[1], sizes[1], method="newcomb", compare="diff")
+    low, high = newcombe_interval(counts[0], sizes[0], counts[1], sizes[1])
     return {
         "early_rate": counts[1] / sizes[1],
         "late_rate": counts[0] / sizes[0],
         "difference": counts[0] / sizes[0] - counts[1] / sizes[1],
-        "ci_low": float(low),
-        "ci_high": float(high),
+        "difference_ci_low": float(low),
+        "difference_ci_high": float(high),
+    }
+
+
+def scope_totals(coverage: pd.DataFrame, kpis: pd.DataFrame) -> dict:
+    """The scope's totals over all periods, as the findings state them.
+
+    Returns a dict with ``events`` and ``orders`` (rows in scope, 0 without the table), ``sessions``,
+    ``converting_sessions``, ``conversion_rate`` (fraction; NaN without sessions), ``revenue`` (sum over periods) and
+    ``currency`` (the one currency of every period, or None when there is no revenue or it is ``mixed``).
+    """
+    rows = coverage.set_index("table")["rows"]
+    sessions, converting = kpis.sessions.sum(), kpis.converting_sessions.sum()
+    single = "revenue" in kpis and kpis.currency.nunique() == 1 and kpis.currency.iloc[0] != "mixed"
+    return {
+        "events": rows.get("events", 0),
+        "orders": rows.get("orders", 0),
+        "sessions": sessions,
+        "converting_sessions": converting,
+        "conversion_rate": converting / sessions if sessions else float("nan"),
+        "revenue": kpis.revenue.sum() if "revenue" in kpis else float("nan"),
+        "currency": kpis.currency.iloc[0] if single else None,
     }
 
 

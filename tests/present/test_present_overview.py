@@ -1,0 +1,100 @@
+"""Findings and tables of the data-overview notebook state what the analysis holds, and compute nothing new."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from analysis.metrics.overview import OverviewAnalysis
+from analysis.present import overview as show
+from analysis.scope import Scope
+from analysis.sources import ValidationReport
+
+
+def analysis_of(change: dict, *, validation=None, currency="EUR") -> OverviewAnalysis:
+    kpis = pd.DataFrame(
+        {
+            "period": pd.to_datetime(["2025-01-01", "2025-02-01"]),
+            "sessions": [1000, 1200],
+            "converting_sessions": [30, 48],
+            "conversion_rate": [0.03, 0.04],
+            "conversion_ci_low": [0.021, 0.0301],
+            "conversion_ci_high": [0.0426, 0.0529],
+            "orders": [31, 50],
+            "revenue": [1000.0, 2345.6],
+            "currency": [currency, currency],
+        }
+    )
+    coverage = pd.DataFrame(
+        {
+            "table": ["events", "orders", "markets"],
+            "rows": [5400, 81, 1],
+            "first": pd.to_datetime(["2025-01-01 10:00", "2025-01-02 00:00", None]),
+            "last": pd.to_datetime(["2025-02-27", "2025-02-26", None]),
+            "markets": [1, 1, float("nan")],
+        }
+    )
+    totals = {
+        "events": 5400,
+        "orders": 81,
+        "sessions": 2200,
+        "converting_sessions": 78,
+        "conversion_rate": 78 / 2200,
+        "revenue": 3345.6,
+        "currency": currency,
+    }
+    initiatives = pd.DataFrame(
+        columns=["initiative_id", "name", "market", "launch_date", "target_kpi", "target_low", "target_high"]
+    )
+    return OverviewAnalysis(
+        scope=Scope("DE", date(2025, 1, 1), date(2025, 2, 28)),
+        freq="month",
+        coverage=coverage,
+        kpis=kpis,
+        totals=totals,
+        conversion_change=change,
+        initiatives=initiatives,
+        validation=validation,
+    )
+
+
+RISE = {
+    "early_rate": 0.03,
+    "late_rate": 0.04,
+    "difference": 0.01,
+    "difference_ci_low": 0.0012,
+    "difference_ci_high": 0.0188,
+}
+
+
+def test_when_findings_are_written_then_they_state_totals_validity_change_and_revenue():
+    report = ValidationReport(Path("data"), rows={"events": 5400})
+    assert show.findings(analysis_of(RISE, validation=report)) == [
+        "Scope: DE, 01 Jan 2025 to 28 Feb 2025. 5,400 events, 2,200 sessions and 81 orders are in scope.",
+        "All contract checks passed.",
+        "Overall 3.55% of sessions ended in a purchase (78 of 2,200).",
+        "Conversion rose from 3.00% in the first periods to 4.00% in the last (+1.00 pts, 95% CI +0.12 to +1.88 pts).",
+        "Revenue in scope: EUR 3,346.",
+    ]
+
+
+@pytest.mark.parametrize(("low", "high", "word"), [(-0.02, -0.001, "fell"), (-0.001, 0.02, "did not change clearly")])
+def test_when_the_change_interval_is_below_or_spans_zero_then_the_sentence_says_so(low, high, word):
+    change = RISE | {"difference_ci_low": low, "difference_ci_high": high}
+    sentences = show.findings(analysis_of(change, currency=None))
+    assert sentences[2].startswith(f"Conversion {word} from 3.00%")
+    assert not any(sentence.startswith("Revenue") for sentence in sentences)  # no single currency
+    assert not any("contract checks" in sentence for sentence in sentences)  # not validated: no claim
+
+
+def test_when_tables_are_shown_then_counts_dates_and_intervals_are_formatted():
+    analysis = analysis_of(RISE)
+    coverage = show.coverage_table(analysis)
+    assert coverage.loc["events"].tolist() == ["5,400", "2025-01-01", "2025-02-27", "1"]
+    assert coverage.loc["markets"].tolist() == ["1", "–", "–", "–"]
+    kpis = show.kpi_table(analysis)
+    assert kpis.loc["2025-02-01"].tolist() == ["1,200", "4.00%", "3.01–5.29%", "50", "EUR 2,346"]
+    assert show.validation_summary(analysis).data == "The data were not validated against the contract."
