@@ -59,9 +59,7 @@ def _peak_rss_mb() -> float:
 def _connection(memory_limit: str, temp_dir: str):
     from analysis.sources import connect
 
-    con = connect(memory_limit=memory_limit)
-    con.raw_sql(f"SET temp_directory = '{temp_dir}'")
-    return con
+    return connect(memory_limit=memory_limit, temp_directory=temp_dir)
 
 
 def child(task: str, data_dir: Path, memory_limit: str) -> dict:
