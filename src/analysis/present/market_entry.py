@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import pandas as pd
-import seaborn as sns
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from analysis.metrics.market_entry import MarketEntryAnalysis
+from analysis.present.theme import accent_colours
 
 HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
 
@@ -186,7 +186,7 @@ def plot_score_decomposition(analysis: MarketEntryAnalysis) -> plt.Figure:
     data = ranking.dropna(subset=["score"]).sort_values("score")[columns]
     data.columns = [c.removesuffix(suffix) for c in columns]
     fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
-    data.plot.barh(stacked=True, ax=ax, color=sns.color_palette("deep", len(columns)), width=0.8)
+    data.plot.barh(stacked=True, ax=ax, color=accent_colours(len(columns)), width=0.8)
     ax.set_xlabel(
         "weighted score (contributions add up to the score)"
         if suffix == "_contribution"
@@ -218,7 +218,7 @@ def plot_cultural_distance(analysis: MarketEntryAnalysis) -> plt.Figure:
     home = analysis.home_market
     data = analysis.distance.drop(index=home, errors="ignore").dropna(subset=["distance"]).sort_values("distance")
     fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
-    ax.barh(data.index, data["distance"], color=sns.color_palette("deep")[0])
+    ax.barh(data.index, data["distance"], color=accent_colours()[0])
     for y, (value, used) in enumerate(zip(data["distance"], data["dimensions_used"], strict=True)):
         ax.text(value, y, f" {used} dims", va="center", fontsize="x-small")
     ax.set_xlabel(f"Kogut-Singh cultural distance from {home}")
@@ -244,7 +244,7 @@ def plot_top_k_probability(analysis: MarketEntryAnalysis) -> plt.Figure:
     robustness = analysis.robustness
     data = robustness.loc[robustness["p_top_k"] > 0].sort_values("p_top_k")
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.3 * len(data))))
-    ax.barh(data.index, data["p_top_k"], color=sns.color_palette("deep")[2])
+    ax.barh(data.index, data["p_top_k"], color=accent_colours()[2])
     ax.set_xlim(0, 1)
     ax.xaxis.set_major_formatter(plt.FuncFormatter(lambda v, _: f"{v:.0%}"))
     ax.set_xlabel(f"share of weight draws in which the market ranks in the top {analysis.top_k}")
@@ -263,7 +263,7 @@ def plot_tornado(analysis: MarketEntryAnalysis) -> plt.Figure | None:
     data = analysis.swings.loc[analysis.swings["market"] == market].sort_values("score_range")
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(data))))
     base = data["score_base"].iloc[0]
-    palette = sns.color_palette("deep")
+    palette = accent_colours()
     for column, colour, label in (("score_low", palette[3], "less weight"), ("score_high", palette[0], "more weight")):
         ax.barh(data["criterion"], data[column] - base, left=base, color=colour, label=label)
     ax.axvline(base, color="black", linewidth=0.8)
