@@ -9,6 +9,7 @@ from helpers.tiny_data import tiny_tables
 
 from analysis import contract
 from analysis.config import DATA_DIR
+from analysis.errors import ParameterError
 
 
 def test_when_the_vocabulary_is_listed_then_it_follows_the_ga4_funnel_order():
@@ -31,7 +32,7 @@ def test_when_keys_are_asked_then_each_table_names_its_own():
 
 
 def test_when_an_unknown_table_is_asked_then_the_known_ones_are_listed():
-    with pytest.raises(KeyError, match=r"unknown table 'clicks'; the contract declares \['benchmarks'"):
+    with pytest.raises(ParameterError, match=r"unknown table 'clicks'; the contract declares \['benchmarks'"):
         contract.schema_for("clicks")
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import pandas as pd
 import pandera.pandas as pa
 
+from analysis.errors import ParameterError
+
 # GA4's recommended e-commerce events, in funnel order.
 EVENT_NAMES: tuple[str, ...] = (
     "session_start",
@@ -226,8 +228,6 @@ def normalise_market(value: str) -> str:
 
     Returns the code in capitals; raises ``ParameterError`` (parameter ``market``) for anything else.
     """
-    from analysis.errors import ParameterError
-
     code = str(value).strip().upper()
     if code != ALL_MARKETS and not re.fullmatch(ISO_ALPHA2, code):
         raise ParameterError(
@@ -244,7 +244,12 @@ def schema_for(table: str) -> pa.DataFrameSchema:
     try:
         return TABLES[table]
     except KeyError:
-        raise KeyError(f"unknown table {table!r}; the contract declares {sorted(TABLES)}") from None
+        raise ParameterError(
+            f"unknown table {table!r}; the contract declares {sorted(TABLES)}",
+            parameter="table",
+            value=table,
+            valid=sorted(TABLES),
+        ) from None
 
 
 def key_of(table: str) -> tuple[str, ...]:
@@ -253,6 +258,7 @@ def key_of(table: str) -> tuple[str, ...]:
 
 
 def foreign_keys_of(table: str) -> tuple[ForeignKey, ...]:
+    """The references from ``table`` to other tables' keys, as declared in its schema."""
     return schema_for(table).metadata["foreign_keys"]
 
 

@@ -7,8 +7,8 @@ hides a step), and events that are not funnel steps come after the steps at that
 
 Everything here is Ibis expressions, so the same code runs on DuckDB and Spark; only the ordered mode executes as it
 goes, materialising its passes. On DuckDB, the ordered mode's depths (without chain times) come instead from
-:mod:`analysis.metrics.funnel_duckdb`, which gives the same results several times faster (tests compare the two). The
-algorithms here are window functions over each unit's events, never self-joins across steps:
+:mod:`analysis.metrics.funnel.duckdb_path`, which gives the same results several times faster (tests compare the
+two). The algorithms here are window functions over each unit's events, never self-joins across steps:
 
 ``ordered``
     ClickHouse's own rule: a step-j event extends the chain with the *latest start* among the chains that reached step
@@ -39,6 +39,7 @@ from datetime import timedelta
 import ibis
 import ibis.expr.types as ir
 
+from analysis.errors import ParameterError
 from analysis.metrics.funnel import duckdb_path
 
 MODES: tuple[str, ...] = ("ordered", "strict_order", "any_order")
@@ -238,8 +239,8 @@ def unit_chains(
         ``strict_order`` modes), also ``step_1_time`` … ``step_<k>_time``: the times of the chain that defines the depth
         (see the module docstring); null beyond the depth, and ``step_1_time`` is ``first_step_time`` at depth 1.
 
-    On DuckDB the ordered mode's depths come from :mod:`analysis.metrics.funnel_duckdb` (same results, much faster);
-    ``portable=True`` forces the window-function version used on every other engine.
+    On DuckDB the ordered mode's depths come from :mod:`analysis.metrics.funnel.duckdb_path` (same results, much
+    faster); ``portable=True`` forces the window-function version used on every other engine.
     """
     keys = list(UNIT_KEYS[unit])
     if mode == "ordered" and not chain_times and not portable and duckdb_path.supports(events, steps):
@@ -249,7 +250,12 @@ def unit_chains(
     interval = window_interval(window)
     k = len(steps)
     if chain_times and mode == "any_order":
-        raise ValueError("chain times are defined for mode='ordered' and 'strict_order' only")
+        raise ParameterError(
+            "chain times are defined for mode='ordered' and 'strict_order' only",
+            parameter="mode",
+            value=mode,
+            valid=("ordered", "strict_order"),
+        )
     materialise = _Materialiser()
     try:
         if mode == "ordered":

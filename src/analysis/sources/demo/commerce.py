@@ -70,7 +70,7 @@ def seller_count(users: int) -> int:
 
 
 def generate_sellers(users: int, seed: int) -> pd.DataFrame:
-    """Sellers with signup dates 2023-01-01..2026-06-30 and month-by-month churn (see demo_design)."""
+    """Sellers with signup dates 2023-01-01..2026-06-30 and month-by-month churn (see demo.design)."""
     rng = np.random.default_rng([seed, SELLERS_STREAM])
     count = seller_count(users)
     market = rng.choice(len(MARKETS), size=count, p=[m.user_share for m in MARKETS])
