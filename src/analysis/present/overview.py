@@ -27,7 +27,7 @@ def overview_findings(analysis: OverviewAnalysis) -> list[str]:
         sentences.append(
             "All contract checks passed."
             if problems == 0
-            else f"**{problems} data problem(s)** were found; read the Validation section before trusting any figure."
+            else f"{problems} data problem(s) were found; read the Validation section before trusting any figure."
         )
     if totals["sessions"]:
         sentences.append(
