@@ -10,28 +10,16 @@ from helpers.funnel_reference import JOURNEYS, STEPS
 from helpers.oracles import wilson
 
 from analysis.metrics.funnel import analyse_funnel
-from analysis.metrics.funnel.journey import Contrast
 from analysis.present import funnel as show
-from analysis.present.funnel import contrast_sentence, timing_sentences
+from analysis.present.funnel import timing_sentences
 from analysis.scope import Scope
 
 
-def contrast(column, high, high_rate, high_ci, low, low_rate, difference, difference_ci, p_value) -> Contrast:
-    return Contrast(
-        column=column,
-        high_group=high,
-        high_rate=high_rate,
-        high_rate_ci_low=high_ci[0],
-        high_rate_ci_high=high_ci[1],
-        low_group=low,
-        low_rate=low_rate,
-        low_rate_ci_low=float("nan"),
-        low_rate_ci_high=float("nan"),
-        difference=difference,
-        difference_ci_low=difference_ci[0],
-        difference_ci_high=difference_ci[1],
-        p_value=p_value,
-    )
+def group_tests(**columns) -> pd.DataFrame:
+    """A group_vs_rest-shaped frame with only the columns the sentence reads."""
+    frame = pd.DataFrame(columns)
+    frame["rate_ci_low"], frame["rate_ci_high"] = frame.rate - 0.02, frame.rate + 0.02
+    return frame
 
 
 @pytest.fixture(scope="module")
@@ -58,17 +46,40 @@ def test_when_timing_is_summarised_then_the_overall_median_and_slowest_step_are_
     ]
 
 
-def test_when_a_difference_interval_excludes_zero_then_the_sentence_calls_it_real():
-    real = contrast("device", "mobile", 0.71, (0.69, 0.73), "desktop", 0.62, 0.09, (0.05, 0.13), 1e-4)
-    assert contrast_sentence(real, "abandon carts at", "session") == (
-        "By device: mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop at 62.0% "
-        "(95% CI +5.0 to +13.0 pts, p = 0.0001: a real difference)."
+def test_when_groups_survive_holm_then_the_sentence_names_exactly_those_groups():
+    tests = group_tests(
+        device=["desktop", "mobile", "tablet", "watch"],
+        trials=[1000, 1200, 300, 10],
+        rate=[0.62, 0.71, 0.66, 0.9],
+        difference=[-0.06, 0.07, 0.01, 0.2],
+        p_value_holm=[0.003, 0.0004, 0.6, float("nan")],
+        significant=[True, True, False, False],
+        too_small=[False, False, False, True],
     )
+    assert show.group_differences_sentence(tests, "device", "cart abandonment") == (
+        "By device: cart abandonment really differs from the rest for mobile at 71.0% (95% CI 69.0–73.0%), "
+        "+7.0 pts vs the rest (Holm p = 0.0004); desktop at 62.0% (95% CI 60.0–64.0%), -6.0 pts vs the rest "
+        "(Holm p = 0.003); the other 1 group(s) are within the noise."
+    )
+    shown = show.tests_table(tests, "device")
+    named_real = {"desktop", "mobile"}
+    assert set(shown.index[shown["real difference?"] == "yes"]) == named_real
 
 
-def test_when_a_difference_interval_spans_zero_then_the_sentence_says_noise():
-    noise = contrast("channel", "social", 0.375, (0.33, 0.43), "email", 0.34, 0.035, (-0.03, 0.10), 0.32)
-    assert contrast_sentence(noise, "abandon carts at", "user").endswith("p = 0.32: within the noise).")
+def test_when_no_group_survives_holm_then_the_sentence_claims_no_difference_even_if_an_uncorrected_p_is_small():
+    # 0.02 uncorrected would have been "a real difference" before; Holm's 0.06 is what the table shows
+    tests = group_tests(
+        channel=["email", "social", "search"],
+        rate=[0.40, 0.30, 0.35],
+        difference=[0.05, -0.05, 0.0],
+        p_value_holm=[0.06, 0.06, 0.9],
+        significant=[False, False, False],
+        too_small=[False, False, False],
+    )
+    assert show.group_differences_sentence(tests, "channel", "conversion") == (
+        "By channel: no group's conversion differs from the rest beyond the noise "
+        "(3 groups, each tested against the rest, Holm-corrected)."
+    )
 
 
 def test_when_findings_are_written_then_they_state_the_analysis_numbers(analysis):
@@ -88,8 +99,8 @@ def test_when_findings_are_written_then_they_state_the_analysis_numbers(analysis
     )
     assert carts in sentences
     assert sentences[-2:] == [
-        contrast_sentence(analysis.abandonment_contrasts["device"], "abandon carts at", "user"),
-        contrast_sentence(analysis.conversion_contrasts["device"], "convert at", "user"),
+        show.group_differences_sentence(analysis.abandonment["device"], "device", "cart abandonment"),
+        show.group_differences_sentence(analysis.conversion_tests["device"], "device", "conversion"),
     ]
 
 

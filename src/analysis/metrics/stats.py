@@ -178,6 +178,18 @@ def relative_lift_interval(
     return lift, lift - half_width, lift + half_width
 
 
+def is_real(p_value: float | np.ndarray | pd.Series) -> bool | np.ndarray:
+    """Whether a difference is real: its p-value, already corrected for every test it was run with, is below 0.05.
+
+    This is the workbook's one rule for calling a difference real. Every table column and every sentence that says
+    "real" (or "within the noise") comes from it, so a finding can never claim more than the table beside it.
+    ``p_value`` must be the corrected one (e.g. Holm's) whenever several differences were tested together; a
+    missing p-value (an untested group) is never real.
+    """
+    below = np.asarray(p_value, dtype=float) < SIGNIFICANCE_LEVEL  # NaN compares False: untested is not real
+    return bool(below) if below.ndim == 0 else below
+
+
 def group_vs_rest(
     frame: pd.DataFrame,
     group_columns: Sequence[str],
@@ -223,5 +235,5 @@ def group_vs_rest(
     table["z"] = np.where(table["too_small"], np.nan, z)
     table["p_value"] = np.where(table["too_small"], np.nan, p_value)
     table["p_value_holm"] = holm_adjust(table["p_value"])
-    table["significant"] = table["p_value_holm"] < SIGNIFICANCE_LEVEL
+    table["significant"] = is_real(table["p_value_holm"])
     return table

@@ -5,7 +5,7 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from analysis.metrics.funnel.journey import Contrast, FunnelAnalysis
+from analysis.metrics.funnel.journey import FunnelAnalysis
 from analysis.metrics.funnel.timing import OVERALL
 from analysis.present import formatting as fmt
 from analysis.present.labels import DEEPEST_STEP, step_label
@@ -50,10 +50,10 @@ def findings(analysis: FunnelAnalysis) -> list[str]:
             f"{fmt.percent(carts.rate)} of {unit}s with a cart did not buy within the window "
             f"({fmt.interval(carts.rate_ci_low, carts.rate_ci_high)}; {fmt.count(carts.trials)} carts)."
         )
-    for contrast in analysis.abandonment_contrasts.values():
-        sentences.append(contrast_sentence(contrast, "abandon carts at", unit))
-    for contrast in analysis.conversion_contrasts.values():
-        sentences.append(contrast_sentence(contrast, "convert at", unit))
+    for column, tests in analysis.abandonment.items():
+        sentences.append(group_differences_sentence(tests, column, "cart abandonment"))
+    for column, tests in analysis.conversion_tests.items():
+        sentences.append(group_differences_sentence(tests, column, "conversion"))
     suppressed = sum(shown_groups(t)[1] for t in analysis.conversion_tests.values())
     suppressed_carts = sum(shown_groups(t)[1] for t in analysis.abandonment.values())
     if suppressed or suppressed_carts:
@@ -90,18 +90,30 @@ def timing_sentences(summary: pd.DataFrame, unit: str) -> list[str]:
     return sentences
 
 
-def contrast_sentence(contrast: Contrast, verb: str, unit: str) -> str:
-    """E.g. 'Mobile sessions abandon carts at 71.0% (95% CI 69.0–73.0%), 9.0 pts more than desktop (...)'."""
-    clear = contrast.difference_ci_low > 0
-    verdict = "a real difference" if clear else "within the noise"
-    return (
-        f"By {contrast.column}: {contrast.high_group} {unit}s {verb} {fmt.percent(contrast.high_rate)} "
-        f"({fmt.interval(contrast.high_rate_ci_low, contrast.high_rate_ci_high)}), "
-        f"{fmt.points(contrast.difference).lstrip('+')} more than "
-        f"{contrast.low_group} at {fmt.percent(contrast.low_rate)} "
-        f"({fmt.points_interval(contrast.difference_ci_low, contrast.difference_ci_high)}, "
-        f"p = {contrast.p_value:.2g}: {verdict})."
+def group_differences_sentence(tests: pd.DataFrame, column: str, measure: str) -> str:
+    """Which groups of a breakdown differ from the rest, by the same Holm-corrected test as :func:`tests_table`.
+
+    A group is named as different exactly when its table row says "real difference? yes" (the ``significant``
+    column, decided by :func:`analysis.metrics.stats.is_real`); nothing else is compared, so the sentence never
+    claims more than the table.
+    """
+    shown, _ = shown_groups(tests)
+    real = shown[shown["significant"]].sort_values("difference", ascending=False)
+    if shown.empty:
+        return f"By {column}: no group is large enough to compare {measure}."
+    if real.empty:
+        return (
+            f"By {column}: no group's {measure} differs from the rest beyond the noise "
+            f"({len(shown)} groups, each tested against the rest, Holm-corrected)."
+        )
+    named = "; ".join(
+        f"{row[column]} at {fmt.percent(row.rate)} ({fmt.interval(row.rate_ci_low, row.rate_ci_high)}), "
+        f"{fmt.points(row.difference)} vs the rest (Holm p = {row.p_value_holm:.2g})"
+        for _, row in real.iterrows()
     )
+    others = len(shown) - len(real)
+    tail = f"; the other {others} group(s) are within the noise" if others else ""
+    return f"By {column}: {measure} really differs from the rest for {named}{tail}."
 
 
 def timing_table(analysis: FunnelAnalysis) -> pd.DataFrame | str:

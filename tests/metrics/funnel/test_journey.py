@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import math
-
 import pandas as pd
 import pytest
-import scipy.stats
-from helpers.oracles import wilson
 
 from analysis.metrics.funnel import cart_abandonment, funnel
-from analysis.metrics.funnel.journey import analyse_funnel, contrast_extremes
+from analysis.metrics.funnel.journey import analyse_funnel
 from analysis.scope import Scope
 from analysis.sources.demo import generate_demo_tables
 
@@ -58,43 +54,7 @@ def test_when_groups_are_tested_then_each_breakdown_has_one_row_per_group(events
     assert set(journey.conversion_tests) == {"segment", "device"}
 
 
-def test_when_extremes_are_contrasted_then_the_newcombe_interval_and_score_test_are_reported():
-    tests = pd.DataFrame(
-        {
-            "device": ["desktop", "mobile", "tablet", "watch"],
-            "successes": [62, 71, 65, 3],
-            "trials": [100, 100, 100, 5],
-            "too_small": [False, False, False, True],
-        }
-    )
-    tests["rate"] = tests.successes / tests.trials
-    tests["rate_ci_low"], tests["rate_ci_high"] = tests.rate - 0.1, tests.rate + 0.1
-
-    contrast = contrast_extremes(tests, "device")
-
-    assert (contrast.high_group, contrast.low_group) == ("mobile", "desktop")  # the tiny 'watch' group is ignored
-    assert contrast.difference == pytest.approx(0.09)
-    # Newcombe's hybrid score interval from the two Wilson intervals (Newcombe 1998, method 10)
-    (l1, u1), (l2, u2) = wilson(71, 100), wilson(62, 100)
-    low = 0.09 - math.sqrt((0.71 - l1) ** 2 + (u2 - 0.62) ** 2)
-    high = 0.09 + math.sqrt((u1 - 0.71) ** 2 + (0.62 - l2) ** 2)
-    assert (contrast.difference_ci_low, contrast.difference_ci_high) == pytest.approx((low, high))
-    assert (contrast.high_rate_ci_low, contrast.high_rate_ci_high) == pytest.approx((0.61, 0.81))
-    # the score test for two proportions equals Pearson's chi-square test without continuity correction
-    chi2 = scipy.stats.chi2_contingency([[71, 29], [62, 38]], correction=False)
-    assert contrast.p_value == pytest.approx(chi2.pvalue)
-
-
-def test_when_fewer_than_two_groups_are_large_enough_then_there_is_no_contrast():
-    tests = pd.DataFrame({"device": ["a", "b"], "successes": [1, 2], "trials": [5, 500], "too_small": [True, False]})
-    tests["rate"] = tests.successes / tests.trials
-    assert contrast_extremes(tests, "device") is None
-
-
-def test_when_the_analysis_is_built_then_each_breakdown_has_its_contrasts_and_it_cannot_be_changed(journey):
-    for column in ("segment", "device"):
-        assert journey.conversion_contrasts[column] == contrast_extremes(journey.conversion_tests[column], column)
-        assert journey.abandonment_contrasts[column] == contrast_extremes(journey.abandonment[column], column)
+def test_when_the_analysis_is_built_then_it_cannot_be_changed(journey):
     with pytest.raises(AttributeError):
         journey.unit = "user"
 

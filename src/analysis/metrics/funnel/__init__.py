@@ -16,11 +16,10 @@ from analysis.metrics.funnel.counts import (
     group_vs_rest,
     weekly_conversion,
 )
-from analysis.metrics.funnel.journey import Contrast, FunnelAnalysis, analyse_funnel, contrast_extremes
+from analysis.metrics.funnel.journey import FunnelAnalysis, analyse_funnel
 from analysis.metrics.funnel.timing import TimeToConvert, time_to_convert
 
 __all__ = [
-    "Contrast",
     "FunnelAnalysis",
     "FunnelError",
     "TimeToConvert",
@@ -29,7 +28,6 @@ __all__ = [
     "cart_abandonment",
     "check_funnel_arguments",
     "compare_funnel_groups",
-    "contrast_extremes",
     "conversion_window",
     "funnel",
     "funnel_from_depth_counts",

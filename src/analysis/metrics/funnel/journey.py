@@ -1,4 +1,5 @@
-"""The funnel analysis of one scope: funnels, cart abandonment, group tests and contrasts per breakdown.
+"""The funnel analysis of one scope: funnels, cart abandonment, and each group against the rest per breakdown
+(Holm-corrected tests: the only comparison a finding may call real).
 
 It composes :mod:`analysis.metrics.funnel` so the engine runs each funnel once, broken down by every breakdown
 column together; each single breakdown is then a sum over the others. This is exact because a unit's breakdown
@@ -24,33 +25,8 @@ from analysis.metrics.funnel.counts import (
     weekly_conversion,
 )
 from analysis.metrics.funnel.timing import TimeToConvert, time_to_convert
-from analysis.metrics.stats import group_vs_rest, newcombe_interval, two_proportion_z_test
+from analysis.metrics.stats import group_vs_rest
 from analysis.scope import Scope
-
-
-@dataclass(frozen=True)
-class Contrast:
-    """The highest- and lowest-rate groups of a breakdown compared directly.
-
-    ``difference`` = ``high_rate`` − ``low_rate`` (fraction points) with its Newcombe 95% interval
-    ``difference_ci_low``/``difference_ci_high`` and the two-sided p-value of the score test for equal proportions
-    (Pearson's chi-square, no continuity correction). Each rate comes with its Wilson 95% interval
-    (``<rate>_ci_low``/``<rate>_ci_high``).
-    """
-
-    column: str
-    high_group: str
-    high_rate: float
-    high_rate_ci_low: float
-    high_rate_ci_high: float
-    low_group: str
-    low_rate: float
-    low_rate_ci_low: float
-    low_rate_ci_high: float
-    difference: float
-    difference_ci_low: float
-    difference_ci_high: float
-    p_value: float
 
 
 @dataclass(frozen=True)
@@ -78,9 +54,6 @@ class FunnelAnalysis:
         ``{column: each group's conversion (step 1 → last step) against the rest}`` (:func:`group_vs_rest`).
     abandonment
         ``{column: each group's cart-abandonment rate against the rest}`` (:func:`group_vs_rest`).
-    conversion_contrasts, abandonment_contrasts
-        ``{column: Contrast}`` of the highest- and lowest-rate groups large enough to compare; a breakdown with
-        fewer than two such groups has no entry.
     """
 
     scope: Scope | None
@@ -96,8 +69,6 @@ class FunnelAnalysis:
     by_breakdown: dict[str, pd.DataFrame]
     conversion_tests: dict[str, pd.DataFrame]
     abandonment: dict[str, pd.DataFrame]
-    conversion_contrasts: dict[str, Contrast]
-    abandonment_contrasts: dict[str, Contrast]
 
 
 def analyse_funnel(
@@ -124,7 +95,7 @@ def analyse_funnel(
     breakdowns
         Event columns to break conversion and cart abandonment down by (first touch).
     min_group_size
-        Groups with fewer units are flagged ``too_small``: not tested and not contrasted.
+        Groups with fewer units are flagged ``too_small``: not tested.
     """
     steps, breakdowns = list(steps), list(breakdowns)
     if scope is not None:
@@ -151,14 +122,7 @@ def analyse_funnel(
         by_breakdown=by_breakdown,
         conversion_tests=conversion_tests,
         abandonment=abandonment,
-        conversion_contrasts=_contrasts(conversion_tests),
-        abandonment_contrasts=_contrasts(abandonment),
     )
-
-
-def _contrasts(tests: dict[str, pd.DataFrame]) -> dict[str, Contrast]:
-    found = {column: contrast_extremes(frame, column) for column, frame in tests.items()}
-    return {column: contrast for column, contrast in found.items() if contrast is not None}
 
 
 def marginal_funnel(detailed: pd.DataFrame, by: list[str], steps: list[str]) -> pd.DataFrame:
@@ -173,32 +137,3 @@ def marginal_funnel(detailed: pd.DataFrame, by: list[str], steps: list[str]) -> 
 def _abandonment_vs_rest(carts: pd.DataFrame, by: list[str], min_group_size: int) -> pd.DataFrame:
     frame = carts.assign(_all="everyone") if not by else carts
     return group_vs_rest(frame, by or ["_all"], "abandoned", "units_with_cart", min_group_size=min_group_size)
-
-
-def contrast_extremes(tests: pd.DataFrame, column: str) -> Contrast | None:
-    """Compare the highest- and lowest-rate groups of a :func:`group_vs_rest` frame, among groups large enough.
-
-    Returns None when fewer than two groups are large enough to compare.
-    """
-    sized = tests[~tests["too_small"]].sort_values("rate", ascending=False)
-    if len(sized) < 2:
-        return None
-    high, low = sized.iloc[0], sized.iloc[-1]
-    counts = (high["successes"], high["trials"], low["successes"], low["trials"])
-    ci_low, ci_high = newcombe_interval(*counts)
-    _, p_value = two_proportion_z_test(*counts)  # at a zero difference the score test is the pooled z-test
-    return Contrast(
-        column=column,
-        high_group=str(high[column]),
-        high_rate=float(high["rate"]),
-        high_rate_ci_low=float(high["rate_ci_low"]),
-        high_rate_ci_high=float(high["rate_ci_high"]),
-        low_group=str(low[column]),
-        low_rate=float(low["rate"]),
-        low_rate_ci_low=float(low["rate_ci_low"]),
-        low_rate_ci_high=float(low["rate_ci_high"]),
-        difference=float(high["rate"] - low["rate"]),
-        difference_ci_low=float(ci_low),
-        difference_ci_high=float(ci_high),
-        p_value=float(p_value),
-    )
