@@ -11,7 +11,9 @@ from __future__ import annotations
 import html
 import re
 
+import pandas as pd
 from IPython.display import Markdown
+from pandas.io.formats.style import Styler
 
 # Characters that Markdown would read as formatting, links, tables or raw HTML once HTML's own are escaped.
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_\[\]{}|~#!])")
@@ -32,3 +34,13 @@ def escape(text: object) -> str:
 def findings_markdown(sentences: list[str]) -> Markdown:
     """A bullet list a reviewer reads first; each sentence is shown literally (see :func:`escape`)."""
     return Markdown("\n".join(f"- {escape(sentence)}" for sentence in sentences))
+
+
+def escaped_style(frame: pd.DataFrame, formatter=None, **format_options) -> Styler:
+    """``frame.style.format(formatter, ...)`` with every cell, row label and column label escaped for HTML.
+
+    pandas' Styler, unlike ``DataFrame.to_html``, writes cell text as raw HTML by default; every styled table a report
+    shows goes through here so a value from data is always shown as text.
+    """
+    style = frame.style.format(formatter, escape="html", **format_options)
+    return style.format_index(escape="html", axis=0).format_index(escape="html", axis=1)

@@ -12,6 +12,7 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from analysis.metrics.market_entry import MarketEntryAnalysis
+from analysis.present.findings import escaped_style
 from analysis.present.theme import accent_colours
 
 HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
@@ -151,7 +152,7 @@ def weights_note(analysis: MarketEntryAnalysis) -> Markdown | None:
 
 def weights_table(analysis: MarketEntryAnalysis) -> Styler:
     """The criteria's weights in one row, as percentages, with narrow labels."""
-    return analysis.weights.rename(criterion_label).rename("weight").to_frame().T.style.format("{:.0%}")
+    return escaped_style(analysis.weights.rename(criterion_label).rename("weight").to_frame().T, "{:.0%}")
 
 
 def ranking_table(analysis: MarketEntryAnalysis, *, include_unscored: bool = False) -> pd.DataFrame:
@@ -231,12 +232,12 @@ def plot_cultural_distance(analysis: MarketEntryAnalysis) -> plt.Figure:
 
 def robustness_table(analysis: MarketEntryAnalysis) -> Styler:
     """Top-k probability and rank spread under perturbed weights, most robust first."""
-    return analysis.robustness.style.format({"p_top_k": "{:.0%}", "mean_rank": "{:.1f}"})
+    return escaped_style(analysis.robustness, {"p_top_k": "{:.0%}", "mean_rank": "{:.1f}"})
 
 
 def agreement_table(analysis: MarketEntryAnalysis) -> Styler:
     """Kendall's tau between the two methods' rankings."""
-    return analysis.agreement.style.format(precision=3)
+    return escaped_style(analysis.agreement, precision=3)
 
 
 def plot_top_k_probability(analysis: MarketEntryAnalysis) -> plt.Figure:
@@ -295,7 +296,7 @@ def plan_table(analysis: MarketEntryAnalysis) -> Styler:
     plan = analysis.plan
     table = plan[["wave", "rank", "score", "distance", "p_top_k"]].copy()
     table["reason"] = [plan_reason(market, row, analysis.top_k) for market, row in plan.iterrows()]
-    return table.style.format({"score": "{:.3f}", "distance": "{:.2f}", "p_top_k": "{:.0%}"})
+    return escaped_style(table, {"score": "{:.3f}", "distance": "{:.2f}", "p_top_k": "{:.0%}"})
 
 
 # (dimension, high or low, what to stress in the offer and the marketing)
