@@ -91,14 +91,17 @@ def test_when_a_file_is_corrupt_then_it_is_named_and_other_tables_are_still_chec
     assert report.rows["events"] == 12
 
 
-def test_when_a_key_repeats_then_the_duplicated_keys_are_listed(tmp_path: Path):
+def test_when_a_key_repeats_then_the_duplicated_keys_are_counted(tmp_path: Path):
     tables = tiny_tables()
-    tables["orders"].loc[2, "order_id"] = "o1"
+    tables["markets"].loc[1, "market"] = "DE"  # market codes are not identifiers: the duplicate is quoted
+    tables["events"].loc[11, "market"] = "DE"
+    tables["sellers"].loc[2, "market"] = "DE"
     folder = write_tables(tmp_path, tables)
 
     (violation,) = validate_data_dir(folder).violations
 
-    assert (violation.column, violation.count, violation.examples) == ("order_id", 1, ("o1",))
+    assert (violation.column, violation.count, violation.examples) == ("market", 1, ("DE",))
+    assert violation.problem == "key is not unique: 1 market value(s) occur more than once"
 
 
 def test_when_values_are_empty_or_out_of_range_then_each_rule_is_reported(tmp_path: Path):

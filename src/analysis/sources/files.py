@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,12 +73,61 @@ def read_table(table_file: TableFile, con) -> ibis.Table:
         source = str(path / "*.parquet") if path.is_dir() else path
         return con.read_parquet(source, table_name=table_file.table)
     except Exception as error:  # the engine's own message says what is broken; we add where
-        first_line = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise DataFileError(
-            f"{path}: cannot be read as {table_file.fmt} ({first_line})",
+            f"{path}: cannot be read as {table_file.fmt} ({engine_cause(error, path)})",
             file=path,
             valid=f"a readable {table_file.fmt} file",
         ) from error
+
+
+def engine_cause(error: Exception, path: Path | str | None = None) -> str:
+    """The engine's own account of why a file could not be read, on one line, without the data it quoted.
+
+    DuckDB's CSV errors open with where (``CSV Error on Line: 4``), quote the offending line, then say why (``Maximum
+    line size of 2000000 bytes exceeded``, ``Invalid unicode ... not utf-8 encoded``), then list reader options. The
+    first line and the why are kept; the quoted line is dropped, because a line of orders or events holds customer
+    identifiers, and so are the options and DuckDB's suggestions (they name options the workbook does not expose).
+
+    When DuckDB's format sniffer meets a line that is too long it reports line 1 whatever the line; given ``path``
+    (the CSV file), the line number is then corrected to that of the first line over the limit.
+    """
+    lines = [line.strip() for line in str(error).strip().splitlines()]
+    if not lines or not lines[0]:
+        return type(error).__name__
+    cause = []
+    for line in lines[1:]:
+        if not line:
+            break  # a blank line ends the explanation; the options and suggestions follow it
+        if not line.startswith(_QUOTED_LINE):
+            cause.append(line)
+    first = lines[0].rstrip(".")
+    too_long = _LINE_SIZE.search(" ".join(cause))
+    if too_long and path is not None and Path(path).is_file():
+        number = _first_line_longer_than(Path(path), int(too_long.group(1)))
+        if number is not None:
+            first = _LINE_NUMBER.sub(f"Line: {number}", first)
+    return f"{first}. {' '.join(cause)}" if cause else first
+
+
+_QUOTED_LINE = "Original Line:"  # DuckDB quotes the offending line of data: never shown, it may hold identifiers
+_LINE_SIZE = re.compile(r"Maximum line size of (\d+) bytes exceeded")
+_LINE_NUMBER = re.compile(r"Line: \d+")
+
+
+def _first_line_longer_than(path: Path, limit: int) -> int | None:
+    """The 1-based number of the first line of ``path`` longer than ``limit`` bytes (read in blocks, never whole)."""
+    number, length = 1, 0
+    with path.open("rb") as file:
+        while block := file.read(1 << 20):
+            start = 0
+            while (end := block.find(b"\n", start)) != -1:
+                if length + end - start > limit:
+                    return number
+                number, length, start = number + 1, 0, end + 1
+            length += len(block) - start
+            if length > limit:
+                return number
+    return None
 
 
 def conform(table: ibis.Table, name: str) -> ibis.Table:

@@ -3,15 +3,23 @@
 The pandera declarations in :mod:`analysis.contract` say what valid data looks like; this module turns each
 declared rule into an Ibis aggregate (a count of offending rows) plus a few example values, so a table of a hundred
 million rows is checked in one scan and never pulled into pandas.
+
+Beyond the declared rules, a table with no rows and a moment recorded after the run time are problems too; a market
+in the markets table without a single event is a warning (the markets table may list markets not yet entered).
+
+Customer-level identifiers (:data:`IDENTIFIER_COLUMNS`) are never quoted: a broken rule on such a column is counted
+and its values are withheld, so no report, executed notebook or run record built from a violation can show one.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import ibis
+import pandas as pd
 import pandera.pandas as pa
 
 from analysis import contract
@@ -19,6 +27,7 @@ from analysis.errors import DataFileError, ValidationError
 from analysis.sources.connection import connect
 from analysis.sources.files import (
     conform,
+    engine_cause,
     expected_type,
     find_table_files,
     read_table,
@@ -27,10 +36,24 @@ from analysis.sources.files import (
 
 EXAMPLES = 5
 
+# Columns that identify a customer, a visit, an order or a seller: their values never appear in validation output.
+# (Contract facts: they belong in analysis.contract beside the tables, where this list should move.)
+IDENTIFIER_COLUMNS: frozenset[str] = frozenset({"user_id", "session_id", "order_id", "seller_id"})
+
+
+def is_identifier(column: str | None) -> bool:
+    """Whether ``column`` (or any column of a ``"a, b"`` list of them) holds customer-level identifiers."""
+    return column is not None and any(name.strip() in IDENTIFIER_COLUMNS for name in column.split(","))
+
 
 @dataclass(frozen=True)
 class Violation:
-    """One broken rule: where, what, how often, a few offending values and what would be valid."""
+    """One broken rule: where, what, how often, a few offending values and what would be valid.
+
+    ``count`` counts rows unless ``unit`` says what else (``"values"``, ``"markets"``); the ``problem`` then states
+    the count itself. Examples of an identifier column (:func:`is_identifier`) are dropped on construction and
+    ``withheld`` is set: such a violation can carry its count, never its values.
+    """
 
     file: str
     column: str | None
@@ -39,30 +62,55 @@ class Violation:
     count: int | None = None
     examples: tuple = ()
     table: str | None = None
+    unit: str = "rows"
+    withheld: bool = False
+
+    def __post_init__(self) -> None:
+        """Withhold the examples of an identifier column, whoever built the violation."""
+        if is_identifier(self.column) and self.examples:
+            object.__setattr__(self, "examples", ())
+            object.__setattr__(self, "withheld", True)
 
     def __str__(self) -> str:
-        where = f"{self.file}, column {self.column!r}" if self.column else self.file
-        how_many = f" in {self.count:,} rows" if self.count is not None else ""
-        shown = f"; e.g. {', '.join(repr(value) for value in self.examples)}" if self.examples else ""
+        return self.describe()
+
+    def describe(self, data_dir: Path | str | None = None) -> str:
+        """The violation as one sentence; a file inside ``data_dir`` is named relative to it."""
+        file = self.file
+        if data_dir is not None and Path(file).is_relative_to(data_dir):
+            file = str(Path(file).relative_to(data_dir)) or Path(file).name
+        where = f"{file}, column {self.column!r}" if self.column else file
+        how_many = f" in {self.count:,} rows" if self.count is not None and self.unit == "rows" else ""
+        if self.withheld:
+            shown = " (ids withheld)"
+        elif self.examples:
+            shown = f"; e.g. {', '.join(repr(value) for value in self.examples)}"
+        else:
+            shown = ""
         return f"{where}: {self.problem}{how_many}{shown}. Valid: {self.valid}."
 
 
 @dataclass
 class ValidationReport:
-    """What was checked in a data directory and what failed."""
+    """What was checked in a data directory, what breaks the contract, and what deserves a warning.
+
+    ``violations`` break the contract (:meth:`raise_if_invalid` raises for them); ``warnings`` are named problems
+    that leave the data usable, such as a market of the markets table without events.
+    """
 
     data_dir: Path
     rows: dict[str, int] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
+    warnings: list[Violation] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
-        """Whether every check passed."""
+        """Whether every contract check passed (warnings do not count)."""
         return not self.violations
 
     def to_text(self) -> str:
-        """The report as plain text: the rows and file of each table, then one line per problem."""
+        """The report as plain text: the rows and file of each table, then one line per problem and warning."""
         lines = [f"Data directory: {self.data_dir}"]
         for table, rows in self.rows.items():
             lines.append(f"  {table:<12} {rows:>14,} rows  {self.files[table]}")
@@ -71,25 +119,35 @@ class ValidationReport:
         else:
             lines.append(f"{len(self.violations)} problem(s):")
             lines.extend(f"  - {violation}" for violation in self.violations)
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s):")
+            lines.extend(f"  - {warning}" for warning in self.warnings)
         return "\n".join(lines)
 
     def raise_if_invalid(self, tables: Iterable[str] | None = None) -> None:
         """Raise :class:`analysis.errors.ValidationError` listing the problems (only those of ``tables`` when given).
 
-        The error's ``violations`` holds the :class:`Violation` objects it lists; ``file`` is the data directory.
+        The message names the data folder by its name and each file relative to it (it may reach a report); the
+        error's ``file`` is the data directory and its ``violations`` the :class:`Violation` objects it lists.
         """
         wanted = None if tables is None else set(tables)
         problems = [v for v in self.violations if wanted is None or v.table is None or v.table in wanted]
         if problems:
-            listed = "\n".join(f"  - {violation}" for violation in problems)
+            listed = "\n".join(f"  - {violation.describe(self.data_dir)}" for violation in problems)
             raise ValidationError(
-                f"{len(problems)} data problem(s) in {self.data_dir}:\n{listed}",
+                f"{len(problems)} data problem(s) in the data folder {self.data_dir.name!r}:\n{listed}",
                 violations=problems,
                 file=self.data_dir,
             )
 
 
-def validate_data_dir(data_dir: Path | str, con=None, tables: Iterable[str] | None = None) -> ValidationReport:
+def validate_data_dir(
+    data_dir: Path | str,
+    con=None,
+    tables: Iterable[str] | None = None,
+    *,
+    now: datetime | None = None,
+) -> ValidationReport:
     """Check the contract tables present in ``data_dir``; never raises for bad data, reports it instead.
 
     Parameters
@@ -101,6 +159,8 @@ def validate_data_dir(data_dir: Path | str, con=None, tables: Iterable[str] | No
         one, and only one, when None.
     tables
         Limits the check to those tables and the tables their foreign keys refer to (all when None).
+    now
+        The run time: a moment recorded after it (an event, an order) is a problem. The current time when None.
     """
     data_dir = Path(data_dir)
     con = con if con is not None else connect()
@@ -125,19 +185,25 @@ def validate_data_dir(data_dir: Path | str, con=None, tables: Iterable[str] | No
             )
     loaded: dict[str, ibis.Table] = {}
     for name, table_file in files.items():
+        file = str(table_file.path)
         try:
             table = conform(read_table(table_file, con), name)
-            report.rows[name] = int(table.count().execute())
+            rows = _count_rows(table, every_column=table_file.fmt == "csv")
+            found = check_table(table, name, file, now=now)
         except Exception as error:  # a corrupt file: report it, check the others
-            problem = _first_line(error).removeprefix(f"{table_file.path}: ")
-            report.violations.append(Violation(str(table_file.path), None, problem, "a readable file", table=name))
+            engine_error = error.__cause__ if isinstance(error, DataFileError) and error.__cause__ else error
+            problem = f"cannot be read as {table_file.fmt} ({engine_cause(engine_error, table_file.path)})"
+            report.violations.append(Violation(file, None, problem, "a readable file", table=name))
             continue
-        report.files[name] = str(table_file.path)
+        report.rows[name] = rows
+        report.files[name] = file
         loaded[name] = table
-        report.violations.extend(replace(v, table=name) for v in check_table(table, name, str(table_file.path)))
+        report.violations.extend(replace(v, table=name) for v in found)
     for name, table in loaded.items():
         found = check_foreign_keys(table, name, loaded, report.files[name])
         report.violations.extend(replace(v, table=name) for v in found)
+    if "markets" in loaded and "events" in loaded:
+        report.warnings.extend(markets_without_events(loaded["markets"], loaded["events"], report.files["markets"]))
     return report
 
 
@@ -148,11 +214,32 @@ def _with_references(tables: Iterable[str]) -> set[str]:
     return wanted
 
 
-def check_table(table: ibis.Table, name: str, file: str) -> list[Violation]:
-    """Columns, types, nulls, allowed values and key uniqueness of one table against its declaration."""
+def _count_rows(table: ibis.Table, *, every_column: bool) -> int:
+    """Rows of ``table``; with ``every_column`` each column is read too, so a CSV's bad bytes surface here.
+
+    (DuckDB counts CSV rows without decoding their values, so a line that is not UTF-8 would pass a bare count.)
+    """
+    if not every_column:
+        return int(table.count().execute())
+    measures = {"rows": table.count()} | {f"c{i}": table[c].count() for i, c in enumerate(table.columns)}
+    return int(table.aggregate(**measures).execute().iloc[0]["rows"])
+
+
+def check_table(table: ibis.Table, name: str, file: str, *, now: datetime | None = None) -> list[Violation]:
+    """Rows, columns, types, nulls, allowed values, times and key uniqueness of one table against its declaration.
+
+    Parameters
+    ----------
+    table, name, file
+        The table, its contract name and where it was read from (named in each violation).
+    now
+        The run time; a UTC timestamp column (a moment that happened, such as ``event_time``) may not pass it. The
+        current time when None.
+    """
+    now = _as_utc(now)
     schema = contract.schema_for(name)
     violations: list[Violation] = []
-    rules: list[tuple[str, str, str, ibis.Expr]] = []  # (column, problem, valid, predicate of a bad row)
+    rules: list[_Rule] = []
     for column, spec in schema.columns.items():
         family = expected_type(spec.dtype)
         if column not in table.columns:
@@ -171,13 +258,24 @@ def check_table(table: ibis.Table, name: str, file: str) -> list[Violation]:
             continue
         value = table[column]
         if not spec.nullable:
-            rules.append((column, "is empty", "a value in every row", value.isnull()))
+            rules.append(_Rule(column, "is empty", "a value in every row", value.isnull(), quote=False))
         for check in spec.checks:
             predicate, problem, valid = _rule_of(check, value)
-            rules.append((column, problem, valid, value.notnull() & predicate))
-    violations.extend(_count_rules(table, rules, file))
+            rules.append(_Rule(column, problem, valid, value.notnull() & predicate))
+        if family == "utc_timestamp":
+            at = f"{now:%Y-%m-%d %H:%M} UTC"
+            rules.append(_Rule(column, f"is dated after the run time ({at})", f"times up to {at}", value > now))
+    rows, found = _count_rules(table, rules, file)
+    if rows == 0:
+        found.insert(0, Violation(file, None, "the table has no rows", f"at least one {name} row"))
+    violations.extend(found)
     violations.extend(_check_key(table, name, file))
     return violations
+
+
+def _as_utc(now: datetime | None) -> pd.Timestamp:
+    moment = pd.Timestamp(now if now is not None else datetime.now(UTC))
+    return moment.tz_localize("UTC") if moment.tzinfo is None else moment.tz_convert("UTC")
 
 
 def _rule_of(check: pa.Check, value: ibis.Column) -> tuple[ibis.Expr, str, str]:
@@ -197,19 +295,30 @@ def _rule_of(check: pa.Check, value: ibis.Column) -> tuple[ibis.Expr, str, str]:
     raise NotImplementedError(f"the engine validator has no rule for pandera check {check.name!r}")
 
 
-def _count_rules(table: ibis.Table, rules: list, file: str) -> list[Violation]:
-    if not rules:
-        return []
-    # One scan counts every rule; examples are fetched only for rules that failed.
-    counts = table.aggregate([predicate.cast("int64").sum().name(f"r{i}") for i, (*_, predicate) in enumerate(rules)])
-    row = counts.execute().iloc[0]
+@dataclass(frozen=True)
+class _Rule:
+    column: str
+    problem: str
+    valid: str
+    breaks: ibis.Expr  # true for a row breaking the rule
+    quote: bool = True  # whether offending values are worth quoting (not for empty ones)
+
+
+def _count_rules(table: ibis.Table, rules: list[_Rule], file: str) -> tuple[int, list[Violation]]:
+    """The table's rows and one violation per failed rule, from one scan; examples fetched only for failed rules."""
+    measures = [table.count().name("rows")]
+    measures += [rule.breaks.cast("int64").sum().name(f"r{i}") for i, rule in enumerate(rules)]
+    row = table.aggregate(measures).execute().iloc[0]
     violations = []
-    for i, (column, problem, valid, predicate) in enumerate(rules):
+    for i, rule in enumerate(rules):
         bad = int(row[f"r{i}"] or 0)
-        if bad:
-            examples = table.filter(predicate).select(column).distinct().limit(EXAMPLES).execute()[column]
-            violations.append(Violation(file, column, problem, valid, bad, tuple(_plain(v) for v in examples)))
-    return violations
+        if not bad:
+            continue
+        withheld = rule.quote and is_identifier(rule.column)
+        quoted = rule.quote and not withheld
+        examples = _examples(table.filter(rule.breaks).select(rule.column).distinct()) if quoted else ()
+        violations.append(Violation(file, rule.column, rule.problem, rule.valid, bad, examples, withheld=withheld))
+    return int(row["rows"]), violations
 
 
 def _check_key(table: ibis.Table, name: str, file: str) -> list[Violation]:
@@ -220,13 +329,15 @@ def _check_key(table: ibis.Table, name: str, file: str) -> list[Violation]:
     count = int(duplicated.count().execute())
     if not count:
         return []
-    examples = duplicated.limit(EXAMPLES).execute()[key].itertuples(index=False, name=None)
-    shown = tuple(_plain(values[0]) if len(key) == 1 else tuple(map(_plain, values)) for values in examples)
-    return [Violation(file, ", ".join(key), "key is not unique", "each key once", count, shown)]
+    columns = ", ".join(key)
+    problem = f"key is not unique: {count:,} {columns} value(s) occur more than once"
+    withheld = is_identifier(columns)
+    examples = () if withheld else _examples(duplicated.select(*key))
+    return [Violation(file, columns, problem, "each key once", count, examples, unit="values", withheld=withheld)]
 
 
 def check_foreign_keys(table: ibis.Table, name: str, loaded: dict[str, ibis.Table], file: str) -> list[Violation]:
-    """Values of ``table`` that its referenced tables (when loaded) do not know."""
+    """Values of ``table`` that its referenced tables (when loaded) do not know (identifiers counted, not shown)."""
     violations = []
     for fk in contract.foreign_keys_of(name):
         ref = loaded.get(fk.ref_table)
@@ -236,24 +347,56 @@ def check_foreign_keys(table: ibis.Table, name: str, loaded: dict[str, ibis.Tabl
         orphans = table.select(*fk.columns).distinct().anti_join(known, list(fk.columns))
         count = int(orphans.count().execute())
         if count:
-            examples = orphans.limit(EXAMPLES).execute()[fk.columns[0]]
+            columns = ", ".join(fk.columns)
             violations.append(
                 Violation(
                     file,
-                    ", ".join(fk.columns),
-                    f"has {count} value(s) unknown to table {fk.ref_table!r}",
+                    columns,
+                    f"has {count:,} value(s) unknown to table {fk.ref_table!r}",
                     f"values listed in {fk.ref_table}.{', '.join(fk.ref_columns)}",
-                    None,
-                    tuple(_plain(v) for v in examples),
+                    count,
+                    () if is_identifier(columns) else _examples(orphans.select(fk.columns[0])),
+                    unit="values",
+                    withheld=is_identifier(columns),
                 )
             )
     return violations
 
 
+def markets_without_events(markets: ibis.Table, events: ibis.Table, file: str) -> list[Violation]:
+    """A warning naming the markets of the markets table that have no events at all (market codes are not ids).
+
+    Every report of such a market has an empty scope; it is a warning, not a violation, because a markets table
+    may list a market the client has not entered yet.
+    """
+    if "market" not in markets.columns or "market" not in events.columns:
+        return []
+    seen = events.select("market").distinct()
+    missing = sorted(markets.select("market").distinct().anti_join(seen, "market").execute()["market"])
+    if not missing:
+        return []
+    listed = ", ".join(missing)
+    return [
+        Violation(
+            file,
+            "market",
+            f"{len(missing)} market(s) have no events: {listed}; their reports will say so and show no figures",
+            "a market with at least one event",
+            len(missing),
+            table="markets",
+            unit="markets",
+        )
+    ]
+
+
+def _examples(values: ibis.Table) -> tuple:
+    frame = values.limit(EXAMPLES).execute()
+    if len(frame.columns) == 1:
+        return tuple(_plain(value) for value in frame.iloc[:, 0])
+    return tuple(tuple(map(_plain, row)) for row in frame.itertuples(index=False, name=None))
+
+
 def _plain(value):
+    if isinstance(value, pd.Timestamp):
+        return value.isoformat()
     return value.item() if hasattr(value, "item") else value
-
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
