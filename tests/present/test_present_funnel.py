@@ -156,3 +156,25 @@ def test_when_charts_are_drawn_then_each_presenter_returns_a_figure(analysis):
     assert labels[0] == "0s–1min" and labels[-1].endswith("–1h")
     plt.close(figure)
     assert analysis.window == timedelta(minutes=60)
+
+
+def test_when_the_scope_has_no_events_then_the_report_says_so_instead_of_crashing():
+    empty = analyse_funnel(
+        JOURNEYS, Scope.parse("DE", "2020-01-01", "2020-01-31"), STEPS, "60min", breakdowns=["device"]
+    )
+    assert empty.events_in_scope == 0 and empty.started == 0
+    message = "No events for DE between 01 Jan 2020 and 31 Jan 2020: nothing to analyse."
+    assert show.findings(empty) == [message]
+    assert show.timing_table(empty) == message
+    assert show.conversion_tables(empty) == [] and show.abandonment_tables(empty) == []
+    for chart in (show.plot_funnel, show.plot_conversion_by_group, show.plot_abandonment_by_group, show.plot_weekly):
+        assert message in [text.get_text() for text in chart(empty).axes[0].texts]
+
+
+def test_when_events_exist_but_none_starts_the_funnel_then_the_finding_says_no_unit_started():
+    no_start = JOURNEYS[JOURNEYS.event_name != STEPS[0]]
+    analysis = analyse_funnel(no_start, Scope.parse("DE", "2025-03-01", "2025-03-31"), STEPS, "60min")
+    assert analysis.events_in_scope == len(no_start)
+    assert show.findings(analysis) == [
+        "Scope: DE, 01 Mar 2025 to 31 Mar 2025. No user started the funnel, so there is nothing to analyse."
+    ]

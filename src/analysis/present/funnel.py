@@ -5,11 +5,18 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import pandas as pd
 
+from analysis.contract import ALL_MARKETS
 from analysis.metrics.funnel.journey import FunnelAnalysis
 from analysis.metrics.funnel.timing import OVERALL
 from analysis.present import formatting as fmt
 from analysis.present.labels import DEEPEST_STEP, step_label
-from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, REFERENCE_COLOUR, SECOND_BAR_COLOUR
+from analysis.present.theme import (
+    BAR_COLOUR,
+    HIGHLIGHT_COLOUR,
+    REFERENCE_COLOUR,
+    SECOND_BAR_COLOUR,
+    empty_figure,
+)
 
 NO_TIMING = "No order between steps in any_order mode."
 
@@ -25,9 +32,9 @@ def findings(analysis: FunnelAnalysis) -> list[str]:
     scope_label = analysis.scope.label if analysis.scope is not None else "the events given"
     overall = analysis.overall
     last = overall.iloc[-1]
-    started = int(overall.iloc[0]["units"])
+    started = analysis.started
     if started == 0:
-        return [f"Scope: {scope_label}. No {unit} started the funnel, so there is nothing to analyse."]
+        return [nothing_to_analyse(analysis)]
     overall_ci = fmt.interval(last.conversion_from_first_ci_low, last.conversion_from_first_ci_high)
     sentences = [
         f"Scope: {scope_label}. Of {fmt.count(started)} {unit}s that reached {step_label(analysis.steps[0])}, "
@@ -67,6 +74,16 @@ def findings(analysis: FunnelAnalysis) -> list[str]:
             "they were, so they are somewhat too narrow; rerun with unit = user for tests that respect this."
         )
     return sentences
+
+
+def nothing_to_analyse(analysis: FunnelAnalysis) -> str:
+    """Why an empty scope has no funnel: no events at all, or none that start it."""
+    scope = analysis.scope
+    if scope is not None and analysis.events_in_scope == 0:
+        where = "any market" if scope.market == ALL_MARKETS else scope.market
+        return f"No events for {where} between {scope.start:%d %b %Y} and {scope.end:%d %b %Y}: nothing to analyse."
+    scope_label = scope.label if scope is not None else "the events given"
+    return f"Scope: {scope_label}. No {analysis.unit} started the funnel, so there is nothing to analyse."
 
 
 def timing_sentences(summary: pd.DataFrame, unit: str) -> list[str]:
@@ -118,6 +135,8 @@ def group_differences_sentence(tests: pd.DataFrame, column: str, measure: str) -
 
 def timing_table(analysis: FunnelAnalysis) -> pd.DataFrame | str:
     """Median and quartiles of the time between consecutive steps and overall, for reading (a note without order)."""
+    if not analysis.started:
+        return nothing_to_analyse(analysis)
     if analysis.timing is None:
         return NO_TIMING
     summary = analysis.timing.summary
@@ -155,6 +174,8 @@ def plot_time_to_convert(analysis: FunnelAnalysis):
 
 def plot_funnel(analysis: FunnelAnalysis):
     """Bars of units reaching each step, labelled with the share continuing from the previous step."""
+    if not analysis.started:
+        return empty_figure(nothing_to_analyse(analysis))
     overall = analysis.overall
     figure, axis = plt.subplots(figsize=(9, 3.6))
     labels = [step_label(step) for step in overall.step]
@@ -177,12 +198,16 @@ def plot_funnel(analysis: FunnelAnalysis):
 
 def plot_conversion_by_group(analysis: FunnelAnalysis):
     """Conversion to the last step per group of each breakdown, everyone's conversion dashed."""
+    if not analysis.conversion_tests:
+        return empty_figure("No groups to compare." if analysis.started else nothing_to_analyse(analysis))
     everyone = analysis.overall.iloc[-1].conversion_from_first
     return plot_rates_by_group(analysis.conversion_tests, "Conversion to the last step (95% CI)", everyone)
 
 
 def plot_abandonment_by_group(analysis: FunnelAnalysis):
     """Cart abandonment per group of each breakdown, everyone's abandonment dashed."""
+    if not analysis.abandonment:
+        return empty_figure("No groups to compare." if analysis.started else nothing_to_analyse(analysis))
     everyone = analysis.abandonment_overall.iloc[0].rate
     return plot_rates_by_group(analysis.abandonment, "Cart abandonment (95% CI)", everyone)
 
@@ -205,6 +230,8 @@ def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str, everyone: fl
 
 def plot_weekly(analysis: FunnelAnalysis):
     """Whole-funnel conversion by week of the first step, with its 95% band."""
+    if not analysis.started:
+        return empty_figure(nothing_to_analyse(analysis))
     weekly = analysis.weekly
     figure, axis = plt.subplots(figsize=(9, 3.2))
     axis.plot(weekly.week, weekly.conversion, marker="o", markersize=3)

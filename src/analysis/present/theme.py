@@ -57,3 +57,11 @@ def small_multiples(count: int, columns: int = 2, height: float = 2.8):
     for spare in flat[count:]:
         spare.set_visible(False)
     return figure, flat[:count]
+
+
+def empty_figure(message: str, height: float = 2.0):
+    """A chart's place when there is nothing to draw: a small frame that says why, so a report never shows a blank."""
+    figure, axis = plt.subplots(figsize=(9, height))
+    axis.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color=REFERENCE_COLOUR, wrap=True)
+    axis.set_axis_off()
+    return figure

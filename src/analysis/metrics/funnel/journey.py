@@ -54,6 +54,9 @@ class FunnelAnalysis:
         ``{column: each group's conversion (step 1 → last step) against the rest}`` (:func:`group_vs_rest`).
     abandonment
         ``{column: each group's cart-abandonment rate against the rest}`` (:func:`group_vs_rest`).
+    events_in_scope
+        How many events the scope holds, counted only when no unit reached the first step (so a report can say
+        whether there were no events at all or none that start the funnel); None otherwise.
     """
 
     scope: Scope | None
@@ -69,6 +72,12 @@ class FunnelAnalysis:
     by_breakdown: dict[str, pd.DataFrame]
     conversion_tests: dict[str, pd.DataFrame]
     abandonment: dict[str, pd.DataFrame]
+    events_in_scope: int | None = None
+
+    @property
+    def started(self) -> int:
+        """How many units reached the first step (0: nothing to analyse)."""
+        return int(self.overall["units"].iloc[0]) if len(self.overall) else 0
 
 
 def analyse_funnel(
@@ -101,6 +110,24 @@ def analyse_funnel(
     if scope is not None:
         events = scope.apply(as_events_table(events), "events")
     detailed = funnel(events, steps, window, by=breakdowns or None, unit=unit, mode=mode)
+    overall = marginal_funnel(detailed, [], steps)
+    if not overall["units"].iloc[0]:
+        return FunnelAnalysis(
+            scope=scope,
+            steps=tuple(steps),
+            window=conversion_window(window),
+            unit=unit,
+            mode=mode,
+            min_group_size=min_group_size,
+            overall=overall,
+            weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
+            abandonment_overall=pd.DataFrame(),
+            timing=None,
+            by_breakdown={},
+            conversion_tests={},
+            abandonment={},
+            events_in_scope=int(as_events_table(events).count().execute()),
+        )
     carts = cart_abandonment(events, window, by=breakdowns or None, unit=unit)
     by_breakdown = {column: marginal_funnel(detailed, [column], steps) for column in breakdowns}
     conversion_tests = {
@@ -115,7 +142,7 @@ def analyse_funnel(
         unit=unit,
         mode=mode,
         min_group_size=min_group_size,
-        overall=marginal_funnel(detailed, [], steps),
+        overall=overall,
         weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
         abandonment_overall=_abandonment_vs_rest(carts, [], 1),
         timing=None if mode == "any_order" else time_to_convert(events, steps, window, unit=unit, mode=mode),
