@@ -26,13 +26,13 @@ $(BIN)/uv:
 	$(BIN)/python -m pip install --quiet "uv==$(UV_VERSION)"
 
 $(VENV)/.runtime: requirements.lock pyproject.toml | $(BIN)/uv
-	$(BIN)/uv pip sync --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	$(BIN)/python -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python (E-commerce workbook)"
 	@rm -f $(VENV)/.test && touch $@
 
 $(VENV)/.test: requirements-test.lock $(VENV)/.runtime
-	$(BIN)/uv pip sync --python $(BIN)/python requirements-test.lock
+	$(BIN)/uv pip sync --compile-bytecode --python $(BIN)/python requirements-test.lock
 	$(BIN)/uv pip install --python $(BIN)/python --no-deps -e .
 	@touch $@
 
