@@ -32,6 +32,7 @@ def analysis_of(change: dict, *, validation=None, currency="EUR") -> OverviewAna
         {
             "table": ["events", "orders", "markets"],
             "rows": [5400, 81, 1],
+            "outside_period": pd.array([0, 0, None], dtype="Int64"),
             "first": pd.to_datetime(["2025-01-01 10:00", "2025-01-02 00:00", None]),
             "last": pd.to_datetime(["2025-02-27", "2025-02-26", None]),
             "markets": [1, 1, float("nan")],
@@ -93,8 +94,90 @@ def test_when_the_change_interval_is_below_or_spans_zero_then_the_sentence_says_
 def test_when_tables_are_shown_then_counts_dates_and_intervals_are_formatted():
     analysis = analysis_of(RISE)
     coverage = show.coverage_table(analysis)
-    assert coverage.loc["events"].tolist() == ["5,400", "2025-01-01", "2025-02-27", "1"]
-    assert coverage.loc["markets"].tolist() == ["1", "–", "–", "–"]
+    assert coverage.loc["events"].tolist() == ["5,400", "0", "2025-01-01", "2025-02-27", "1"]
+    assert coverage.loc["markets"].tolist() == ["1", "–", "–", "–", "–"]
     kpis = show.kpi_table(analysis)
     assert kpis.loc["2025-02-01"].tolist() == ["1,200", "4.00%", "3.01–5.29%", "50", "EUR 2,346"]
     assert show.validation_summary(analysis).data == "The data were not validated against the contract."
+
+
+def empty_analysis(tiny_data_dir: Path, market: str, start: str, end: str, validation=None) -> OverviewAnalysis:
+    from analysis.metrics.overview import analyse_overview
+    from analysis.sources import load_tables
+
+    return analyse_overview(load_tables(tiny_data_dir), Scope.parse(market, start, end), validation=validation)
+
+
+def test_when_the_scope_has_no_events_then_one_finding_says_so_and_counts_those_outside(tiny_data_dir: Path):
+    analysis = empty_analysis(tiny_data_dir, "DE", "2025-03-01", "2026-06-30")
+
+    assert show.findings(analysis) == [
+        "No events for DE between 1 Mar 2025 and 30 Jun 2026. 11 events of DE fall outside this period."
+    ]
+
+
+def test_when_the_market_has_no_events_at_all_then_the_finding_says_so(tiny_data_dir: Path):
+    markets = pd.read_csv(tiny_data_dir / "markets.csv")
+    italy = pd.DataFrame({"market": ["IT"], "name": ["Italy"], "region": ["Europe"], "currency": ["EUR"]})
+    pd.concat([markets, italy]).to_csv(tiny_data_dir / "markets.csv", index=False)
+    report = ValidationReport(tiny_data_dir, rows={"events": 12})
+
+    analysis = empty_analysis(tiny_data_dir, "IT", "2025-01-01", "2026-06-30", validation=report)
+
+    assert show.findings(analysis) == [
+        "No events for IT between 1 Jan 2025 and 30 Jun 2026. The data hold no events for IT at all.",
+        "All contract checks passed.",
+    ]
+
+
+def test_when_the_scope_has_no_events_then_tables_and_chart_show_an_explicit_empty_state(tiny_data_dir: Path):
+    analysis = empty_analysis(tiny_data_dir, "ALL", "2026-01-01", "2026-06-30")
+
+    table = show.kpi_table(analysis)
+    assert table.data == (
+        "No periods to show: No events for any market between 1 Jan 2026 and 30 Jun 2026. 12 events fall outside "
+        "this period."
+    )
+    figure = show.plot_kpis(analysis)
+    (axis,) = figure.axes
+    assert [text.get_text() for text in axis.texts] == [f"Nothing to plot. {show.no_events_sentence(analysis)}"]
+    assert len(axis.lines) == 0 and not axis.axison
+    coverage = show.coverage_table(analysis)
+    assert coverage.loc["events"].tolist() == ["0", "12", "–", "–", "0"]
+
+
+def test_when_the_period_leaves_events_out_then_a_finding_counts_them():
+    analysis = analysis_of(RISE)
+    coverage = analysis.coverage.assign(outside_period=pd.array([1234, 5, None], dtype="Int64"))
+    cut = OverviewAnalysis(**{**analysis.__dict__, "coverage": coverage})
+
+    assert show.findings(cut)[1] == "1,234 events of DE fall outside the period and are left out of every figure below."
+
+
+def test_when_validation_quotes_data_then_the_summary_escapes_it_and_names_files_in_the_folder(tmp_path: Path):
+    from analysis.sources import Violation
+
+    folder = tmp_path / "client-extract"
+    payload = "<img src=x onerror=alert(1)>"
+    report = ValidationReport(
+        folder,
+        rows={"events": 12},
+        violations=[
+            Violation(str(folder / "events.parquet"), "device", "has unknown values", "one of …", 1, (payload,))
+        ],
+        warnings=[
+            Violation(str(folder / "markets.csv"), "market", "1 market(s) have no events: IT", "…", 1, unit="markets")
+        ],
+    )
+
+    text = show.validation_summary(analysis_of(RISE, validation=report)).data
+
+    assert "<img" not in text and "&lt;img src=x onerror=alert(1)&gt;" in text
+    assert str(tmp_path) not in text
+    assert text.startswith("**1 problem(s)** in the data folder client-extract:\n\n- events.parquet, column ")
+    assert text.endswith(
+        "**1 warning(s)**:\n\n- markets.csv, column &#x27;market&#x27;: 1 market(s) have no events: IT. Valid: …."
+    )
+    assert show.findings(analysis_of(RISE, validation=report))[1] == (
+        "1 data problem(s) were found; read the Validation section before trusting any figure."
+    )

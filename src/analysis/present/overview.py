@@ -2,17 +2,62 @@
 
 from __future__ import annotations
 
+from datetime import date
+
+import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import Markdown
 
+from analysis.contract import ALL_MARKETS
 from analysis.metrics.overview import OverviewAnalysis
 from analysis.present import formatting as fmt
+from analysis.present.findings import escape
 from analysis.present.theme import small_multiples
 
 
 def findings(analysis: OverviewAnalysis) -> list[str]:
-    """The key findings: what data there is, its validity, the headline KPIs, then the initiatives in scope."""
+    """The key findings: what data there is, its validity, the headline KPIs, then the initiatives in scope.
+
+    A scope without events gives one finding that says so (and how many events lie outside the period), then the
+    validation status; nothing else can be stated.
+    """
+    if analysis.empty:
+        return [no_events_sentence(analysis), *validation_sentences(analysis)]
     return overview_findings(analysis) + initiative_sentences(analysis.initiatives, analysis.scope.end)
+
+
+def no_events_sentence(analysis: OverviewAnalysis) -> str:
+    """'No events for DE between 1 Jan 2025 and 30 Jun 2026.', with the events the period leaves out, if any."""
+    scope = analysis.scope
+    where = "any market" if scope.market == ALL_MARKETS else scope.market
+    sentence = f"No events for {where} between {_day(scope.start)} and {_day(scope.end)}."
+    outside = analysis.events_outside_period
+    if outside:
+        sentence += f" {fmt.count(outside)} events{_of(scope.market)} fall outside this period."
+    elif scope.market != ALL_MARKETS:
+        sentence += f" The data hold no events for {where} at all."
+    return sentence
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {day:%b %Y}"
+
+
+def _of(market: str) -> str:
+    return "" if market == ALL_MARKETS else f" of {market}"
+
+
+def validation_sentences(analysis: OverviewAnalysis) -> list[str]:
+    """Whether the data met the contract, and how many warnings they drew (nothing when they were not validated)."""
+    report = analysis.validation
+    if report is None:
+        return []
+    if report.violations:
+        problems = len(report.violations)
+        return [f"{problems} data problem(s) were found; read the Validation section before trusting any figure."]
+    if report.warnings:
+        return [f"All contract checks passed, with {len(report.warnings)} warning(s); see the Validation section."]
+    return ["All contract checks passed."]
 
 
 def overview_findings(analysis: OverviewAnalysis) -> list[str]:
@@ -22,13 +67,12 @@ def overview_findings(analysis: OverviewAnalysis) -> list[str]:
         f"Scope: {analysis.scope.label}. {fmt.count(totals['events'])} events, "
         f"{fmt.count(totals['sessions'])} sessions and {fmt.count(totals['orders'])} orders are in scope."
     ]
-    if analysis.validation is not None:
-        problems = len(analysis.validation.violations)
+    if analysis.events_outside_period:
         sentences.append(
-            "All contract checks passed."
-            if problems == 0
-            else f"{problems} data problem(s) were found; read the Validation section before trusting any figure."
+            f"{fmt.count(analysis.events_outside_period)} events{_of(analysis.scope.market)} fall outside the period "
+            "and are left out of every figure below."
         )
+    sentences += validation_sentences(analysis)
     if totals["sessions"]:
         sentences.append(
             f"Overall {fmt.percent(totals['conversion_rate'], 2)} of sessions ended in a purchase "
@@ -65,29 +109,42 @@ def initiative_sentences(initiatives: pd.DataFrame, scope_end) -> list[str]:
 
 
 def coverage_table(analysis: OverviewAnalysis) -> pd.DataFrame:
-    """The coverage frame formatted for reading: counts with separators, dates as days."""
+    """The coverage frame formatted for reading: counts with separators, dates as days, '–' where nothing applies."""
     shown = analysis.coverage.copy()
     shown["rows"] = shown["rows"].map(fmt.count)
+    shown["outside_period"] = shown["outside_period"].map(lambda n: "–" if pd.isna(n) else fmt.count(n))
     for column in ("first", "last"):
         shown[column] = shown[column].dt.strftime("%Y-%m-%d").fillna("–")
     shown["markets"] = shown["markets"].map(lambda n: "–" if pd.isna(n) else f"{int(n)}")
-    return shown.set_index("table")
+    return shown.rename(columns={"outside_period": "outside period"}).set_index("table")
 
 
 def validation_summary(analysis: OverviewAnalysis) -> Markdown:
-    """The validation report of :func:`analysis.sources.validate_data_dir` as readable Markdown."""
+    """The validation report of :func:`analysis.sources.validate_data_dir` as readable Markdown.
+
+    Files are named relative to the data folder, the folder by its name; every problem is escaped (it may quote a
+    value from the data; identifiers are never among them, validation withholds them).
+    """
     report = analysis.validation
     if report is None:
         return Markdown("The data were not validated against the contract.")
-    checked = ", ".join(f"{table} ({fmt.count(rows)} rows)" for table, rows in report.rows.items())
+    folder = escape(report.data_dir.name)
+    checked = ", ".join(f"{escape(table)} ({fmt.count(rows)} rows)" for table, rows in report.rows.items())
     if report.ok:
-        return Markdown(f"All contract checks passed on {len(report.rows)} tables: {checked}.")
-    problems = "\n".join(f"- {violation}" for violation in report.violations)
-    return Markdown(f"**{len(report.violations)} problem(s)** in {report.data_dir}:\n\n{problems}")
+        parts = [f"All contract checks passed on {len(report.rows)} tables of the data folder {folder}: {checked}."]
+    else:
+        listed = "\n".join(f"- {escape(v.describe(report.data_dir))}" for v in report.violations)
+        parts = [f"**{len(report.violations)} problem(s)** in the data folder {folder}:\n\n{listed}"]
+    if report.warnings:
+        listed = "\n".join(f"- {escape(w.describe(report.data_dir))}" for w in report.warnings)
+        parts.append(f"**{len(report.warnings)} warning(s)**:\n\n{listed}")
+    return Markdown("\n\n".join(parts))
 
 
-def kpi_table(analysis: OverviewAnalysis) -> pd.DataFrame:
-    """The KPI frame formatted for reading, one row per period."""
+def kpi_table(analysis: OverviewAnalysis) -> pd.DataFrame | Markdown:
+    """The KPI frame formatted for reading, one row per period; a sentence saying so when there is no period."""
+    if analysis.kpis.empty:
+        return Markdown(escape(f"No periods to show: {no_events_sentence(analysis)}"))
     kpis = analysis.kpis
     shown = pd.DataFrame({"period": kpis.period.dt.strftime("%Y-%m-%d")})
     shown["sessions"] = kpis.sessions.map(fmt.count)
@@ -105,8 +162,16 @@ def kpi_table(analysis: OverviewAnalysis) -> pd.DataFrame:
 
 
 def plot_kpis(analysis: OverviewAnalysis):
-    """Small multiples of sessions, conversion (with its 95% band), orders, revenue and active sellers."""
+    """Small multiples of sessions, conversion (with its 95% band), orders, revenue and active sellers.
+
+    Without periods to plot the figure is one empty panel that says why, so the report never shows a blank chart.
+    """
     kpis = analysis.kpis
+    if kpis.empty:
+        figure, axis = plt.subplots(figsize=(9, 2))
+        axis.text(0.5, 0.5, f"Nothing to plot. {no_events_sentence(analysis)}", ha="center", va="center", wrap=True)
+        axis.set_axis_off()
+        return figure
     panels = [("sessions", "Sessions"), ("conversion_rate", "Conversion rate (95% CI)"), ("orders", "Orders")]
     if "revenue" in kpis and kpis.revenue.notna().any():
         panels.append(("revenue", f"Revenue ({kpis.currency.dropna().iloc[0]})"))

@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from helpers.oracles import wilson
+from helpers.tiny_data import tiny_tables, write_tables
 
 from analysis.errors import ParameterError
 from analysis.metrics.overview import (
@@ -138,3 +139,58 @@ def test_when_initiatives_are_listed_then_only_the_scope_market_is_kept_and_laun
         "Initiative 'Personalised journeys' (target conversion_rate +15% to +20%) had not launched here by the end "
         "of the period."
     ]
+
+
+def tables_with_an_empty_market(folder: Path) -> dict:
+    """The tiny data plus IT, a market of the markets table without a single row elsewhere."""
+    tables = tiny_tables()
+    italy = pd.DataFrame({"market": ["IT"], "name": ["Italy"], "region": ["Europe"], "currency": ["EUR"]})
+    tables["markets"] = pd.concat([tables["markets"], italy], ignore_index=True)
+    return load_tables(write_tables(folder, tables))
+
+
+def test_when_the_period_holds_no_events_of_the_market_then_the_analysis_is_empty_not_an_error(tiny_data_dir: Path):
+    tables = load_tables(tiny_data_dir)
+
+    analysis = analyse_overview(tables, Scope.parse("DE", "2024-01-01", "2024-06-30"))
+
+    assert analysis.empty
+    assert analysis.kpis.empty
+    assert {"period", "sessions", "conversion_rate", "conversion_ci_low", "orders", "active_sellers"} <= set(
+        analysis.kpis.columns
+    )
+    assert (analysis.totals["events"], analysis.totals["sessions"], analysis.totals["orders"]) == (0, 0, 0)
+    assert math.isnan(analysis.totals["conversion_rate"]) and analysis.totals["currency"] is None
+    assert all(math.isnan(value) for value in analysis.conversion_change.values())
+    # DE holds 11 events and 3 orders, all in Jan-Feb 2025: every one of them is outside the period
+    assert analysis.events_outside_period == 11
+    assert analysis.coverage.set_index("table").loc["orders", "outside_period"] == 3
+
+
+def test_when_a_market_of_the_markets_table_has_no_rows_then_the_analysis_is_empty(tmp_path: Path):
+    tables = tables_with_an_empty_market(tmp_path)
+
+    analysis = analyse_overview(tables, Scope.parse("IT", "2025-01-01", "2026-06-30"))
+
+    assert analysis.empty
+    assert analysis.events_outside_period == 0
+    assert analysis.coverage.set_index("table").loc["markets", "rows"] == 1
+
+
+def test_when_no_market_has_events_in_the_period_then_all_markets_is_empty_too(tiny_data_dir: Path):
+    analysis = analyse_overview(load_tables(tiny_data_dir), Scope.parse("ALL", "2026-01-01", "2026-06-30"))
+
+    assert analysis.empty
+    assert analysis.events_outside_period == 12  # DE's 11 and FR's 1
+
+
+def test_when_the_period_cuts_the_data_then_coverage_counts_the_rows_left_out(tiny_data_dir: Path):
+    coverage = table_coverage(load_tables(tiny_data_dir), Scope.parse("DE", "2025-01-01", "2025-01-31"))
+    coverage = coverage.set_index("table")
+
+    # DE in February: u1-2 (2 events, order o2) and u3-1 (2 events, order o3); FR's event is another market
+    assert coverage.loc["events", "outside_period"] == 4
+    assert coverage.loc["orders", "outside_period"] == 2
+    assert pd.isna(coverage.loc["sellers", "outside_period"])  # sellers are in scope while active, not by date
+    assert pd.isna(coverage.loc["markets", "outside_period"])
+    assert coverage.loc["events", "rows"] + coverage.loc["events", "outside_period"] == 11

@@ -34,7 +34,8 @@ class OverviewAnalysis:
     freq
         The KPI period: ``week``, ``month`` or ``quarter``.
     coverage
-        :func:`table_coverage`: rows, first and last date and markets per table.
+        :func:`table_coverage`: rows in scope, rows left outside the period, first and last date and markets, per
+        table.
     kpis
         :func:`kpis_over_time`: one row per period.
     totals
@@ -56,6 +57,17 @@ class OverviewAnalysis:
     initiatives: pd.DataFrame
     validation: ValidationReport | None = None
 
+    @property
+    def empty(self) -> bool:
+        """Whether the scope holds no events (its market has none, or none in the period): there is nothing to show."""
+        return self.totals["events"] == 0
+
+    @property
+    def events_outside_period(self) -> int:
+        """Events of the scope's market(s) that the period leaves out (0 when the coverage has no events row)."""
+        events = self.coverage[self.coverage.table == "events"].outside_period
+        return int(events.iloc[0]) if len(events) and not pd.isna(events.iloc[0]) else 0
+
 
 def analyse_overview(
     tables: dict[str, ibis.Table], scope: Scope, *, freq: str = "month", validation: ValidationReport | None = None
@@ -73,6 +85,9 @@ def analyse_overview(
         KPI period: ``week``, ``month`` or ``quarter``.
     validation
         The validation report of the data folder, kept for the reader (its problems are stated in the findings).
+
+    A scope without events is not an error: the analysis is then :attr:`OverviewAnalysis.empty`, its KPI frame has
+    no rows, its totals are zero and its conversion change NaN; the coverage still counts the rows outside the period.
 
     Raises
     ------

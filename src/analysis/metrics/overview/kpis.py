@@ -31,12 +31,23 @@ FREQUENCIES = {"week": "W", "month": "M", "quarter": "Q"}
 
 
 def table_coverage(tables: dict[str, ibis.Table], scope: Scope) -> pd.DataFrame:
-    """Rows, first and last date, and markets covered, per table, within ``scope``.
+    """Rows, first and last date, and markets covered, per table, within ``scope``; and the rows left outside it.
 
     Returns
     -------
-    DataFrame with columns ``table``, ``rows`` (int), ``first`` and ``last`` (timestamps or NaT for tables without
-    a time column), ``markets`` (distinct markets, or NaN for tables without one).
+    DataFrame with one row per table and columns
+
+    table
+        The contract table's name.
+    rows
+        Rows in scope (int).
+    outside_period
+        Rows of the scope's market(s) whose time falls outside the period, so the report leaves them out (int; NA
+        for tables not limited by date: reference tables, and sellers, which are in scope while active).
+    first, last
+        Earliest and latest time in scope (NaT for tables without a time column, or without rows in scope).
+    markets
+        Distinct markets in scope (NaN for tables without a market column).
     """
     rows = []
     for name, table in tables.items():
@@ -48,11 +59,23 @@ def table_coverage(tables: dict[str, ibis.Table], scope: Scope) -> pd.DataFrame:
         if "market" in in_scope.columns:
             measures["markets"] = in_scope.market.nunique()
         result = in_scope.aggregate(**measures).execute().iloc[0].to_dict()
+        result["outside_period"] = _outside_period(table, name, scope, int(result["rows"]))
         rows.append({"table": name, **result})
-    frame = pd.DataFrame(rows, columns=["table", "rows", "first", "last", "markets"])
+    frame = pd.DataFrame(rows, columns=["table", "rows", "outside_period", "first", "last", "markets"])
+    frame["rows"] = frame["rows"].astype("int64")
+    frame["outside_period"] = frame["outside_period"].astype("Int64")
     for column in ("first", "last"):
         frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
     return frame
+
+
+def _outside_period(table: ibis.Table, name: str, scope: Scope, in_scope: int):
+    """Rows of the scope's market(s) that the period leaves out (None where the period does not apply)."""
+    if not contract.time_column_of(name) or name == "sellers":  # as Scope.apply: sellers are not limited by date
+        return None
+    if scope.market != ALL_MARKETS and "market" in table.columns:
+        table = table.filter(table.market == scope.market)
+    return int(table.count().execute()) - in_scope
 
 
 def kpis_over_time(tables: dict[str, ibis.Table], scope: Scope, freq: str = "month") -> pd.DataFrame:
@@ -79,6 +102,7 @@ def kpis_over_time(tables: dict[str, ibis.Table], scope: Scope, freq: str = "mon
             valid=sorted(FREQUENCIES),
         )
     unit = FREQUENCIES[freq]
+    # An empty scope gives a frame with every documented column and no rows.
     frame = _sessions_per_period(scope.apply(tables["events"], "events"), unit)
     if "orders" in tables:
         frame = frame.merge(_orders_per_period(scope.apply(tables["orders"], "orders"), unit), "outer", on="period")
@@ -102,7 +126,7 @@ def _sessions_per_period(events: ibis.Table, unit: str) -> pd.DataFrame:
     )
     frame = per_period.execute()
     frame["period"] = _naive(frame.period)
-    return frame
+    return frame.astype({"sessions": "int64", "converting_sessions": "int64", "users": "int64"})
 
 
 def _orders_per_period(orders: ibis.Table, unit: str) -> pd.DataFrame:
@@ -121,7 +145,9 @@ def _orders_per_period(orders: ibis.Table, unit: str) -> pd.DataFrame:
 
 
 def _active_sellers(sellers: ibis.Table, periods: pd.Series, freq: str) -> pd.DataFrame:
-    bounds = pd.DataFrame({"period": sorted(periods.dropna().unique())})
+    bounds = pd.DataFrame({"period": pd.to_datetime(sorted(periods.dropna().unique()))})
+    if bounds.empty:
+        return pd.DataFrame({"period": bounds.period, "active_sellers": pd.Series(dtype="int64")})
     offset = {
         "week": pd.DateOffset(weeks=1),
         "month": pd.DateOffset(months=1),
@@ -146,11 +172,14 @@ def conversion_change(kpis: pd.DataFrame, periods: int = 3) -> dict[str, float]:
     """Conversion in the first vs the last ``periods`` periods, with a Newcombe 95% interval for the difference.
 
     Returns a dict with ``early_rate``, ``late_rate``, ``difference`` (late − early, fraction points) and
-    ``difference_ci_low``/``difference_ci_high``.
+    ``difference_ci_low``/``difference_ci_high``; every value is NaN when either end has no sessions.
     """
     early, late = kpis.head(periods), kpis.tail(periods)
     counts = [late.converting_sessions.sum(), early.converting_sessions.sum()]
     sizes = [late.sessions.sum(), early.sessions.sum()]
+    if not (sizes[0] > 0 and sizes[1] > 0):
+        keys = ("early_rate", "late_rate", "difference", "difference_ci_low", "difference_ci_high")
+        return dict.fromkeys(keys, float("nan"))
     low, high = newcombe_interval(counts[0], sizes[0], counts[1], sizes[1])
     return {
         "early_rate": counts[1] / sizes[1],
@@ -169,16 +198,17 @@ def scope_totals(coverage: pd.DataFrame, kpis: pd.DataFrame) -> dict:
     ``currency`` (the one currency of every period, or None when there is no revenue or it is ``mixed``).
     """
     rows = coverage.set_index("table")["rows"]
-    sessions, converting = kpis.sessions.sum(), kpis.converting_sessions.sum()
-    single = "revenue" in kpis and kpis.currency.nunique() == 1 and kpis.currency.iloc[0] != "mixed"
+    sessions, converting = int(kpis.sessions.sum()), int(kpis.converting_sessions.sum())
+    currencies = kpis.currency.dropna().unique() if "currency" in kpis else []
+    single = len(currencies) == 1 and currencies[0] != "mixed"
     return {
-        "events": rows.get("events", 0),
-        "orders": rows.get("orders", 0),
+        "events": int(rows.get("events", 0)),
+        "orders": int(rows.get("orders", 0)),
         "sessions": sessions,
         "converting_sessions": converting,
         "conversion_rate": converting / sessions if sessions else float("nan"),
         "revenue": kpis.revenue.sum() if "revenue" in kpis else float("nan"),
-        "currency": kpis.currency.iloc[0] if single else None,
+        "currency": currencies[0] if single else None,
     }
 
 
