@@ -111,16 +111,19 @@ def analyse_funnel(
         events = scope.apply(as_events_table(events), "events")
     detailed = funnel(events, steps, window, by=breakdowns or None, unit=unit, mode=mode)
     overall = marginal_funnel(detailed, [], steps)
-    if not overall["units"].iloc[0]:
+    common = {
+        "scope": scope,
+        "steps": tuple(steps),
+        "window": conversion_window(window),
+        "unit": unit,
+        "mode": mode,
+        "min_group_size": min_group_size,
+        "overall": overall,
+        "weekly": weekly_conversion(events, steps, window, unit=unit, mode=mode),
+    }
+    if not overall["units"].iloc[0]:  # nothing starts the funnel: say whether the scope holds any events at all
         return FunnelAnalysis(
-            scope=scope,
-            steps=tuple(steps),
-            window=conversion_window(window),
-            unit=unit,
-            mode=mode,
-            min_group_size=min_group_size,
-            overall=overall,
-            weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
+            **common,
             abandonment_overall=pd.DataFrame(),
             timing=None,
             by_breakdown={},
@@ -130,25 +133,16 @@ def analyse_funnel(
         )
     carts = cart_abandonment(events, window, by=breakdowns or None, unit=unit)
     by_breakdown = {column: marginal_funnel(detailed, [column], steps) for column in breakdowns}
-    conversion_tests = {
-        column: compare_funnel_groups(table, column, min_group_size=min_group_size)
-        for column, table in by_breakdown.items()
-    }
-    abandonment = {column: _abandonment_vs_rest(carts, [column], min_group_size) for column in breakdowns}
     return FunnelAnalysis(
-        scope=scope,
-        steps=tuple(steps),
-        window=conversion_window(window),
-        unit=unit,
-        mode=mode,
-        min_group_size=min_group_size,
-        overall=overall,
-        weekly=weekly_conversion(events, steps, window, unit=unit, mode=mode),
+        **common,
         abandonment_overall=_abandonment_vs_rest(carts, [], 1),
         timing=None if mode == "any_order" else time_to_convert(events, steps, window, unit=unit, mode=mode),
         by_breakdown=by_breakdown,
-        conversion_tests=conversion_tests,
-        abandonment=abandonment,
+        conversion_tests={
+            column: compare_funnel_groups(table, column, min_group_size=min_group_size)
+            for column, table in by_breakdown.items()
+        },
+        abandonment={column: _abandonment_vs_rest(carts, [column], min_group_size) for column in breakdowns},
     )
 
 
