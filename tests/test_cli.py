@@ -49,13 +49,13 @@ def test_when_the_config_has_an_unknown_key_then_exit_2_and_one_line_names_it(tm
 def test_when_the_config_has_several_problems_then_the_first_line_is_prefixed_and_the_others_indented(
     tmp_path: Path, capsys
 ):
-    path = project(tmp_path, CONFIG.replace("[DE, FR]", "[DE, de]") + "colour: blue\n")
+    path = project(tmp_path, CONFIG.replace("[DE, FR]", "[DE, d3]") + "colour: blue\n")
 
     exit_code, _, err = run_cli(["run", "--config", str(path)], capsys)
 
     assert exit_code == 2
     assert err.splitlines() == [
-        f"workbook: {path}: markets[1]: 'de' is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)",
+        f"workbook: {path}: markets[1]: 'd3' is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)",
         f"  {path}: colour: unknown key (valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks)",
     ]
     assert not (tmp_path / "reports").exists()  # refused before anything ran
@@ -95,14 +95,14 @@ def test_when_reports_fail_then_exit_1_and_stderr_names_each_failed_report(tmp_p
     assert err == "workbook: 1 report(s) failed: sales [FR]\n"
 
 
-def test_when_the_reports_folder_cannot_be_created_then_exit_1_and_the_message_names_it(tmp_path: Path, capsys):
+def test_when_the_reports_folder_cannot_be_created_then_exit_2_and_one_line_names_it(tmp_path: Path, capsys):
     path = project(tmp_path)
     (tmp_path / "reports").write_text("a file where the reports folder should be")
 
     exit_code, _, err = run_cli(["run", "--config", str(path)], capsys)
 
-    assert exit_code == 1
-    assert err == f"workbook: {tmp_path / 'reports'}: cannot create a run folder here (File exists)\n"
+    assert exit_code == 2
+    assert err == f"workbook: {tmp_path / 'reports'}: the reports folder cannot be written (File exists)\n"
 
 
 def test_when_the_data_dir_is_missing_then_validate_exits_1_with_the_reason_and_no_traceback(tmp_path: Path, capsys):

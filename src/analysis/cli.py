@@ -2,12 +2,15 @@
 
 Every subcommand runs inside one handler in :func:`main`: a :class:`~analysis.errors.WorkbookError` is printed to
 stderr as ``workbook: <message>`` without a traceback, and the command exits with the error's ``exit_code`` (2 for
-usage and configuration, 1 for bad data and failed reports). Any other exception is a bug and keeps its traceback.
+usage and configuration, a reports folder that cannot be written included; 1 for bad data and failed reports).
+A run stopped by Ctrl-C or SIGTERM exits with 128 + the signal number (130, 143). Any other exception is a bug and
+keeps its traceback.
 """
 
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 from pathlib import Path
 
@@ -41,6 +44,11 @@ def _run(args: argparse.Namespace) -> int:
     run_config = load_run_config(args.config)
     result = run_reports(run_config, markets=args.market, notebooks=args.notebook, jobs=args.jobs)
     print(f"reports: {result.run_dir}")
+    if result.interrupted:
+        made = sum(1 for r in result.results if r.status == "ok")
+        signal_name = signal.Signals(result.stop_signal or signal.SIGINT).name
+        print(f"{PROGRAM}: run {result.run_id} interrupted by {signal_name} ({made} report(s) made)", file=sys.stderr)
+        return 128 + (result.stop_signal or signal.SIGINT)  # the shell's convention for a signalled command
     if result.failed:
         names = ", ".join(f"{r.notebook} [{r.market}]" for r in result.failed)
         raise ReportError(
@@ -80,7 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run the notebooks through Papermill and render HTML reports")
     run.add_argument("--config", type=Path, default=config.RUN_CONFIG, help="run configuration (workbook.yml)")
-    run.add_argument("--market", action="append", help="only this market (repeatable)")
+    run.add_argument("--market", action="append", help="only this market, in any case (repeatable)")
     run.add_argument("--notebook", action="append", help="only this notebook, by name (repeatable)")
     run.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: one per core)")
     run.set_defaults(handler=_run)
@@ -103,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
     except WorkbookError as error:
         print(error_message(error), file=sys.stderr)
         return error.exit_code
+    except KeyboardInterrupt as stop:  # stopped before the run's workers started (or outside a run)
+        number = getattr(stop, "signal_number", signal.SIGINT)
+        print(f"{PROGRAM}: stopped by {signal.Signals(number).name}", file=sys.stderr)
+        return 128 + number
 
 
 def error_message(error: WorkbookError) -> str:

@@ -7,8 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from papermill.inspection import inspect_notebook
 
 from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR, RUN_CONFIG
+from analysis.pipeline.parameters import notebook_parameters
 from analysis.pipeline.plan import load_run_config
 
 NOTEBOOKS = sorted(NOTEBOOKS_DIR.glob("*.ipynb"))
@@ -52,14 +54,21 @@ def test_when_a_notebook_opens_then_a_title_comes_first_and_the_parameters_secon
     cells = cells_of(path)
     assert cells[0]["cell_type"] == "markdown" and "".join(cells[0]["source"]).startswith("# ")
     assert "parameters" in cells[1]["metadata"].get("tags", [])
-    source = "".join(cells[1]["source"])
-    for name in PIPELINE_PARAMETERS:
-        assert f"{name} = " in source, f"{path.name}: parameters cell lacks {name}"
-    lines = source.splitlines()
+    declared = notebook_parameters(path)
+    missing = [name for name in PIPELINE_PARAMETERS if name not in declared]
+    assert not missing, f"{path.name}: parameters cell lacks {missing}"
+    lines = "".join(cells[1]["source"]).splitlines()
     for number, line in enumerate(lines):
-        if re.match(r"^[A-Za-z_]\w* = ", line):  # a parameter: its comment is on its line or just above
+        if re.match(r"^[A-Za-z_]\w*(: \w+)? = ", line):  # a parameter: its comment is on its line or just above
             commented = "#" in line or (number > 0 and lines[number - 1].lstrip().startswith("#"))
             assert commented, f"{path.name}: parameter without a comment saying its meaning: {line!r}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_when_papermill_describes_a_notebook_then_every_parameter_has_a_type(path: Path):
+    inferred = {name: facts["inferred_type_name"] for name, facts in inspect_notebook(str(path)).items()}
+
+    assert inferred and "None" not in inferred.values(), f"{path.name}: untyped parameters: {inferred}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)

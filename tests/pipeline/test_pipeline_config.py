@@ -104,12 +104,25 @@ def test_when_notebook_file_is_missing_then_error_names_the_path_and_the_availab
 
 
 def test_when_market_is_not_a_two_letter_code_then_error_names_the_value(tmp_path):
-    path = project(tmp_path, GOOD.replace("[DE, FR]", "[DE, de, '../../x']"))
+    path = project(tmp_path, GOOD.replace("[DE, FR]", "[DE, '../../x', D3]"))
 
     assert problems_of(path) == [
-        "markets[1]: 'de' is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)",
-        "markets[2]: '../../x' is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)",
+        "markets[1]: '../../x' is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)",
+        "markets[2]: 'D3' is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)",
     ]
+
+
+def test_when_markets_are_given_in_lower_case_then_they_mean_the_capital_codes(tmp_path):
+    config = load_run_config(project(tmp_path, GOOD.replace("[DE, FR]", "[de, Fr]")))
+
+    assert config.markets == ["DE", "FR"]
+    assert [report.market for report in plan_reports(config, markets=["fr"])] == ["FR", "ALL"]
+
+
+def test_when_a_market_is_listed_in_two_cases_then_it_is_listed_twice(tmp_path):
+    path = project(tmp_path, GOOD.replace("[DE, FR]", "[DE, de]"))
+
+    assert problems_of(path) == ["markets[1]: 'DE' is listed twice (also markets[0])"]
 
 
 def test_when_market_is_not_in_the_markets_table_then_error_lists_the_known_markets(tmp_path):
@@ -185,7 +198,7 @@ def test_when_data_dir_is_missing_then_error_names_the_resolved_folder(tmp_path)
 def test_when_several_things_are_wrong_then_all_are_reported_together(tmp_path):
     config = (
         GOOD.replace("end: 2025-06-30", "end: 2025-13-01")
-        .replace("[DE, FR]", "[DE, JP, fr]")
+        .replace("[DE, FR]", "[DE, JP, f3]")
         .replace("{min_group: 5}", "{min_groop: 5}")
         .replace("per_market: false", "per_market: maybe")
     )
@@ -193,7 +206,7 @@ def test_when_several_things_are_wrong_then_all_are_reported_together(tmp_path):
 
     assert problems_of(path) == [
         "period.end: '2025-13-01' is not a date (expected YYYY-MM-DD, e.g. 2025-01-01)",
-        "markets[2]: 'fr' is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)",
+        "markets[2]: 'f3' is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)",
         "notebooks[1].per_market: Input should be a valid boolean, unable to interpret input (got 'maybe')",
         f"markets[1]: 'JP' is not in the markets table of {tmp_path / 'data'} (known: DE, FR, US)",
         "notebooks[0].parameters.min_groop: not a parameter of sales (known: min_group)",

@@ -1,4 +1,5 @@
-"""A real run of two tiny notebooks (one raises) for two markets: results, files, manifest, index, HTML."""
+"""A real run of two tiny notebooks (one raises) for two markets, then a one-report re-run through the CLI:
+results, files, manifest, index, HTML."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ import contextlib
 import hashlib
 import io
 import json
+import os
 import re
+import socket
 from html.parser import HTMLParser
 from importlib import metadata
 from pathlib import Path
@@ -165,6 +168,15 @@ def test_when_run_finishes_then_manifest_records_config_results_and_provenance(r
     assert manifest["run_id"] == first.run_id
     assert manifest["status"] == "failed"
     assert manifest["jobs"] == 2
+    assert (manifest["pid"], manifest["host"]) == (os.getpid(), socket.gethostname())  # the run ran in this process
+    assert manifest["plan"] == {"notebooks": ["chart", "broken"], "markets": ["DE", "FR"], "reports": 4}
+    assert manifest["full_plan"] is True
+    # folders outside the project are named, never located
+    assert {key: manifest["config"][key] for key in ("data_dir", "reports_dir", "notebooks_dir")} == {
+        "data_dir": "data",
+        "reports_dir": "reports",
+        "notebooks_dir": "notebooks",
+    }
     assert manifest["config"]["markets"] == ["DE", "FR"]
     assert manifest["config"]["period"] == {"start": "2025-01-01", "end": "2025-06-30"}
     assert manifest["config"]["notebooks"][0] == {
@@ -229,18 +241,63 @@ def test_when_a_second_run_is_made_then_the_earlier_run_is_untouched(runs):
     assert snapshot(runs["first"].run_dir) == runs["before"]
 
 
-def test_when_a_second_run_is_made_then_top_index_shows_it_and_links_the_earlier_run(runs):
+def test_when_a_subset_run_follows_a_full_run_then_the_index_still_shows_the_full_run_on_top(runs):
     reports = runs["root"] / "reports"
     first, second = runs["first"].run_id, runs["second_dir"].name
     assert second > first
 
+    top = (reports / "index.html").read_text()
+    assert f"<h1>Reports — run {first}</h1>" in top
     hrefs = [value for tag, name, value in links_of(reports / "index.html") if tag == "a"]
-    assert f"{second}/broken/FR.html" in hrefs
-    assert f"{first}/index.html" in hrefs
+    assert f"{first}/broken/FR.html" in hrefs  # the full run's reports are the ones shown
+    assert f"{second}/broken/FR.html" not in hrefs
+    assert f"{first}/index.html" in hrefs and f"{second}/index.html" in hrefs  # every run is listed
     assert all((reports / href).resolve().is_file() for href in hrefs)
     second_index = [v for t, n, v in links_of(runs["second_dir"] / "index.html") if t == "a"]
     assert f"../{first}/index.html" in second_index
     assert "../index.html" in second_index
+
+
+def test_when_runs_are_listed_then_each_shows_status_time_and_what_it_covered(runs):
+    reports = runs["root"] / "reports"
+    rows = RunRows()
+    rows.feed((reports / "index.html").read_text())
+    second = json.loads((runs["second_dir"] / "run.json").read_text())
+    first = json.loads((runs["first"].run_dir / "run.json").read_text())
+
+    assert [row for row in rows.rows if row] == [
+        [second["run_id"], "failed", second["provenance"]["started_at"], "broken × FR", "0/1 ok"],
+        [first["run_id"], "failed", first["provenance"]["started_at"], "2 notebooks × 2 markets (full plan)", "2/4 ok"],
+    ]
+
+
+class RunRows(HTMLParser):
+    """The text of each row of the ``runs`` table, cell by cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[list[str]] = []
+        self.inside = False
+        self.cell: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.inside = dict(attrs).get("class") == "runs"
+        elif self.inside and tag == "tr":
+            self.rows.append([])
+        elif self.inside and tag == "td":
+            self.cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self.cell is not None:
+            self.rows[-1].append(self.cell)
+            self.cell = None
+        elif tag == "table":
+            self.inside = False
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell += data
 
 
 def test_when_rendered_then_report_has_no_code_and_embeds_its_chart(runs):
@@ -266,19 +323,22 @@ def test_when_rendered_then_header_carries_the_provenance(runs):
 
     commit, dirty = runs["git_at_run"]
     assert "<h1>Report chart</h1>" in header
-    assert header_fields(header) == {
-        "Notebook": "chart",
-        "Market": "FR",
-        "Period": "2025-01-01 to 2025-06-30",
-        "Run at (UTC)": provenance["started_at"],
-        "Parameters": (
-            f"market='FR', start_date='2025-01-01', end_date='2025-06-30', "
-            f"data_dir='{runs['root'] / 'data'}', label='<b>hello</b>'"
-        ),
-        "Code version (git)": f"{commit} (dirty)" if dirty else commit,
-        "Data fingerprint (sha256)": reference_fingerprint(runs["root"] / "data")[:12],
-        "Packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
-    }
+    assert (
+        header_fields(header)
+        == {
+            "Notebook": "chart",
+            "Market": "FR",
+            "Period": "2025-01-01 to 2025-06-30",
+            "Run at (UTC)": provenance["started_at"],
+            "Parameters": (
+                "market='FR', start_date='2025-01-01', end_date='2025-06-30', "
+                "data_dir='data', label='<b>hello</b>'"  # a folder outside the project: named, not located
+            ),
+            "Code version (git)": f"{commit} (dirty)" if dirty else commit,
+            "Data fingerprint (sha256)": reference_fingerprint(runs["root"] / "data")[:12],
+            "Packages": ", ".join(f"{k} {v}" for k, v in provenance["packages"].items()),
+        }
+    )
     assert "&lt;b&gt;hello&lt;/b&gt;" in header  # the parameter value is shown as text, not as markup
     assert f"nbconvert {metadata.version('nbconvert')}" in header
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", provenance["started_at"])

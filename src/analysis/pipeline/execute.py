@@ -2,13 +2,20 @@
 
 Each worker executes one (notebook, market) in a fresh kernel, then renders its HTML in the same process,
 so the HTML exporter is built once per worker rather than once per report. A failing notebook is kept
-(executed up to the error, with an HTML view of the error) and does not stop the others.
+(executed up to the error, with an HTML view of the error) and does not stop the others. A kernel that fails to
+start (no reply in time, a port already in use) is started once more before its report fails.
+
+Kernels run with the project root as working directory, where a relative ``data_dir`` parameter points. What a
+worker writes carries no absolute path of the machine (:class:`~analysis.pipeline.paths.PathScrubber`), and an
+error is shown as its name and message under the source of the failing cell, not as a traceback into the
+installed packages.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -18,11 +25,13 @@ from typing import Any
 
 import nbformat
 
-from analysis.config import KERNEL_NAME
+from analysis.config import KERNEL_NAME, PROJECT_ROOT
 from analysis.pipeline.files import path_inside, safe_name, temporary_sibling, write_atomically
+from analysis.pipeline.paths import PathScrubber
 from analysis.pipeline.plan import PlannedReport
 from analysis.pipeline.provenance import Provenance
 from analysis.pipeline.render import ReportHeader, error_notebook, notebook_title, render_report
+from analysis.pipeline.workers import RunStopped, die_with_parent, ignore_stop_signals, stop_workers
 
 # Kernels start slowly when both cores are busy executing other notebooks.
 KERNEL_START_TIMEOUT_SECONDS = 180
@@ -31,7 +40,14 @@ CELL_TIMEOUT_SECONDS = 3600
 # The kernel's own log (transport warnings, "KeyboardInterrupt caught" at shutdown) would drown the progress
 # lines; errors in the notebook are reported through its outputs, crashes through the worker.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
-OK, FAILED = "ok", "failed"
+OK, FAILED, INTERRUPTED = "ok", "failed", "interrupted"
+# How jupyter_client, nbclient and ZeroMQ say a kernel never came up; such a start is tried once more.
+KERNEL_START_FAILURE = re.compile(
+    r"Kernel didn't respond|Kernel died before replying to kernel_info|Address already in use|"
+    r"Timeout waiting for kernel|kernel_info",
+    re.IGNORECASE,
+)
+KERNEL_START_ATTEMPTS = 2
 
 
 @dataclass(frozen=True)
@@ -56,7 +72,7 @@ class NotebookResult:
     notebook, market
         which report (market ``ALL`` for run-once notebooks).
     status
-        ``"ok"`` or ``"failed"``.
+        ``"ok"``, ``"failed"`` or ``"interrupted"`` (the run stopped before the report finished).
     html_path, ipynb_path
         the rendered report and the executed notebook (kept for failures too; None if never written).
     seconds
@@ -83,6 +99,7 @@ class ReportTask:
     html_path: Path
     period: str
     provenance: Provenance
+    scrubber: PathScrubber = field(default_factory=PathScrubber.for_run)
 
 
 @dataclass
@@ -91,10 +108,19 @@ class PoolOutcome:
 
     results: list[NotebookResult] = field(default_factory=list)
     interrupted: bool = False
+    stop_signal: int | None = None
 
 
-def report_task(report: PlannedReport, run_dir: Path, period: str, provenance: Provenance) -> ReportTask:
+def report_task(
+    report: PlannedReport,
+    run_dir: Path,
+    period: str,
+    provenance: Provenance,
+    scrubber: PathScrubber | None = None,
+) -> ReportTask:
     """The task for ``report``, writing ``<run_dir>/<notebook>/<market>.ipynb`` and ``.html``.
+
+    ``scrubber`` removes the machine's paths from what the report shows (the project's and Python's when None).
 
     Raises
     ------
@@ -109,44 +135,27 @@ def report_task(report: PlannedReport, run_dir: Path, period: str, provenance: P
         html_path=path_inside(run_dir, notebook, f"{market}.html"),
         period=period,
         provenance=provenance,
+        scrubber=scrubber or PathScrubber.for_run(),
     )
 
 
 def make_report(task: ReportTask) -> NotebookResult:
     """Execute ``task``'s notebook and render its HTML report; a notebook error is returned, not raised."""
-    import papermill
-    from papermill.exceptions import PapermillExecutionError
-
     started = time.perf_counter()
     report = task.report
     task.ipynb_path.parent.mkdir(parents=True, exist_ok=True)
     partial = temporary_sibling(task.ipynb_path)
-    error = None
     try:
-        source = nbformat.read(report.notebook_path, as_version=4)
-        kernel_name = source.metadata.get("kernelspec", {}).get("name") or KERNEL_NAME
-        executed = papermill.execute_notebook(
-            report.notebook_path,
-            partial,
-            parameters=report.parameters,
-            kernel_name=kernel_name,
-            cwd=report.notebook_path.parent,
-            progress_bar=False,
-            start_timeout=KERNEL_START_TIMEOUT_SECONDS,
-            execution_timeout=CELL_TIMEOUT_SECONDS,
-            extra_arguments=KERNEL_ARGUMENTS,
-        )
-    except PapermillExecutionError as failure:
-        error = NotebookError(failure.ename, failure.evalue, failure.exec_count)
-    except Exception as failure:  # kernel died, timed out, could not start: the report says which
-        error = NotebookError(type(failure).__name__, str(failure))
-    if error is not None:
-        executed = _saved_or_error_notebook(partial, error)
+        error = _execute(task, partial)
+        executed = _saved_or_error_notebook(partial, error) if error else nbformat.read(partial, as_version=4)
+        failing_cell = _show_errors_plainly(executed, task.scrubber)
+        _scrub_paths(executed, task.scrubber)
         write_atomically(task.ipynb_path, nbformat.writes(executed))
+    finally:
         partial.unlink(missing_ok=True)
-    else:
-        os.replace(partial, task.ipynb_path)
-    html_path = _render(task, executed, error)
+    if error is not None:
+        error = NotebookError(error.ename, task.scrubber(error.evalue), error.execution_count)
+    html_path = _render(task, executed, error, failing_cell)
     return NotebookResult(
         notebook=report.notebook,
         market=report.market,
@@ -158,6 +167,71 @@ def make_report(task: ReportTask) -> NotebookResult:
     )
 
 
+def _execute(task: ReportTask, output: Path) -> NotebookError | None:
+    """Run the notebook into ``output`` with papermill; the error, if any. A kernel that fails to start gets a
+    second try."""
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    report = task.report
+    source = nbformat.read(report.notebook_path, as_version=4)
+    kernel_name = source.metadata.get("kernelspec", {}).get("name") or KERNEL_NAME
+    error = None
+    for _ in range(KERNEL_START_ATTEMPTS):
+        try:
+            papermill.execute_notebook(
+                report.notebook_path,
+                output,
+                parameters=report.parameters,
+                kernel_name=kernel_name,
+                cwd=PROJECT_ROOT,  # a relative data_dir is relative to the project root
+                progress_bar=False,
+                start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+                execution_timeout=CELL_TIMEOUT_SECONDS,
+                extra_arguments=KERNEL_ARGUMENTS,
+            )
+            return None
+        except PapermillExecutionError as failure:
+            return NotebookError(failure.ename, failure.evalue, failure.exec_count)
+        except Exception as failure:  # kernel died, timed out, could not start: the report says which
+            error = NotebookError(type(failure).__name__, str(failure))
+            if not kernel_did_not_start(failure):
+                return error
+    return error
+
+
+def kernel_did_not_start(failure: BaseException) -> bool:
+    """Whether ``failure`` says the kernel never came up (worth one more try), rather than that a cell failed."""
+    name = type(failure).__name__
+    return name in ("ZMQError", "TimeoutError") or bool(KERNEL_START_FAILURE.search(str(failure)))
+
+
+def _show_errors_plainly(notebook: nbformat.NotebookNode, scrub: PathScrubber) -> str | None:
+    """Cut each error output to ``<name>: <message>`` (no frames in src/ or .venv/, no colour codes); return the
+    source of the first failing cell, or None when no cell failed."""
+    failing = None
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                output["evalue"] = scrub(str(output.get("evalue", "")))
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output['evalue']}"]
+                failing = failing if failing is not None else scrub(cell.source)
+    return failing
+
+
+def _scrub_paths(notebook: nbformat.NotebookNode, scrub: PathScrubber) -> None:
+    """Remove the machine's paths from outputs and papermill's metadata (input and output paths)."""
+    for cell in notebook.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output["text"] = scrub(output["text"])
+            for mime, value in output.get("data", {}).items():
+                if mime.startswith("text/") or mime.endswith("json"):
+                    output["data"][mime] = scrub.scrub_value(value)
+    if "papermill" in notebook.metadata:
+        notebook.metadata["papermill"] = scrub.scrub_value(notebook.metadata["papermill"])
+
+
 def _saved_or_error_notebook(partial: Path, error: NotebookError) -> nbformat.NotebookNode:
     """The notebook papermill saved before failing, or one showing the error if nothing usable was saved."""
     try:
@@ -166,27 +240,32 @@ def _saved_or_error_notebook(partial: Path, error: NotebookError) -> nbformat.No
         return error_notebook(error.ename, error.evalue, "The notebook could not be executed.")
 
 
-def _render(task: ReportTask, executed: nbformat.NotebookNode, error: NotebookError | None) -> Path:
+def _render(
+    task: ReportTask, executed: nbformat.NotebookNode, error: NotebookError | None, failing_cell: str | None
+) -> Path:
     report = task.report
     header = ReportHeader(
         title=notebook_title(executed, default=report.notebook),
         notebook=report.notebook,
         market=report.market,
         period=task.period,
-        parameters=report.parameters,
+        parameters=task.scrubber.scrub_value(report.parameters),
         provenance=task.provenance,
         failure=str(error) if error else None,
+        failing_cell=failing_cell if error else None,
     )
     try:
         page = render_report(executed, header)
     except Exception as failure:  # an output nbconvert cannot render must not cost the whole report
-        reason = f"{type(failure).__name__}: {failure}"
+        reason = task.scrubber(f"{type(failure).__name__}: {failure}")
         page = render_report(error_notebook("RenderError", reason), header)
     write_atomically(task.html_path, page)
     return task.html_path
 
 
 def _prepare_worker() -> None:
+    die_with_parent()
+    ignore_stop_signals()
     # debugpy in the kernel warns about frozen modules on every start unless told not to validate them.
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
     import papermill  # noqa: F401 - imported once per worker, not once per report
@@ -199,7 +278,8 @@ def _prepare_worker() -> None:
 def run_in_pool(tasks: list[ReportTask], jobs: int, on_result: Any) -> PoolOutcome:
     """Run ``tasks`` on ``jobs`` processes, calling ``on_result(result, done, total)`` as each finishes.
 
-    A crashed worker or Ctrl-C marks the unfinished tasks as failed instead of losing the finished ones.
+    A crashed worker marks its task as failed; Ctrl-C or SIGTERM (raised as ``KeyboardInterrupt`` in the main
+    thread) stops the workers and marks the unfinished tasks as interrupted, keeping the finished ones.
     """
     results: dict[int, NotebookResult] = {}
     outcome = PoolOutcome()
@@ -221,15 +301,18 @@ def run_in_pool(tasks: list[ReportTask], jobs: int, on_result: Any) -> PoolOutco
                     result = _not_made(tasks[index], NotebookError(type(failure).__name__, str(failure)))
                 results[index] = result
                 on_result(result, len(results), len(tasks))
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stop:
             outcome.interrupted = True
+            outcome.stop_signal = stop.signal_number if isinstance(stop, RunStopped) else 2
             pool.shutdown(wait=False, cancel_futures=True)
+            stop_workers()
     for index, task in enumerate(tasks):
-        outcome.results.append(results.get(index) or _not_made(task, NotebookError("Interrupted", "run stopped")))
+        stopped = NotebookError("Interrupted", "the run was stopped before this report finished")
+        outcome.results.append(results.get(index) or _not_made(task, stopped, INTERRUPTED))
     return outcome
 
 
-def _not_made(task: ReportTask, error: NotebookError) -> NotebookResult:
+def _not_made(task: ReportTask, error: NotebookError, status: str = FAILED) -> NotebookResult:
     ipynb = task.ipynb_path if task.ipynb_path.exists() else None
     html = task.html_path if task.html_path.exists() else None
-    return NotebookResult(task.report.notebook, task.report.market, FAILED, html, ipynb, 0.0, error)
+    return NotebookResult(task.report.notebook, task.report.market, status, html, ipynb, 0.0, error)

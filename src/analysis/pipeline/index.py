@@ -1,6 +1,9 @@
-"""Index pages: one per run (notebook × market table) and ``reports/index.html`` (latest run + earlier runs).
+"""Index pages: one per run (notebook × market table) and ``reports/index.html`` (the run to read + every run).
 
-Both are built from the runs' ``run.json`` manifests, so they can be rebuilt at any time from what is on disk.
+``reports/index.html`` shows the newest *complete run of the full plan* on top (every configured notebook and
+market, finished ``ok`` or ``failed``), so a one-market re-run does not hide the full run; failing that, the
+newest finished run. Below it, every run is listed with its status, start time and what it covered. Both pages
+are built from the runs' ``run.json`` manifests, so they can be rebuilt at any time from what is on disk.
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 from analysis.pipeline.files import write_atomically
+from analysis.pipeline.manifest import MANIFEST
 
-MANIFEST = "run.json"
 INDEX = "index.html"
+COMPLETE = ("ok", "failed")  # every planned report was attempted
 
 PAGE_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em; color: #1f2328; }
@@ -23,8 +27,9 @@ dt { font-weight: 600; color: #57606a; } dd { margin: 0; }
 table { border-collapse: collapse; margin-top: 1em; }
 th, td { border: 1px solid #d0d7de; padding: 0.4em 0.7em; text-align: left; vertical-align: top; }
 th { background: #f6f8fa; }
-.status-ok { background: #dafbe1; } .status-failed { background: #ffebe9; }
-.status-ok a { color: #116329; } .status-failed a { color: #82071e; }
+.status-ok { background: #dafbe1; } .status-failed, .status-interrupted { background: #ffebe9; }
+.status-ok a { color: #116329; } .status-failed a, .status-interrupted a { color: #82071e; }
+.status-running { background: #fff8c5; }
 .seconds, .error { display: block; font-size: 0.8em; color: #57606a; }
 """
 
@@ -48,13 +53,47 @@ def write_indexes(reports_dir: Path, run_id: str) -> tuple[Path, Path]:
     run_page = write_atomically(
         reports_dir / run_id / INDEX, index_page(current, manifests, link_prefix="", runs_prefix="../")
     )
-    finished = [manifest for manifest in manifests if manifest.get("status") != "running"]
-    latest = finished[0] if finished else current
+    latest = run_to_show(manifests) or current
     top_page = write_atomically(
         reports_dir / INDEX,
         index_page(latest, manifests, link_prefix=f"{quote(latest['run_id'])}/", runs_prefix=""),
     )
     return run_page, top_page
+
+
+def is_full_plan(manifest: dict) -> bool:
+    """Whether the run covered every report of its configuration (older manifests: no selection was given)."""
+    if "full_plan" in manifest:
+        return bool(manifest["full_plan"])
+    selection = manifest.get("selection") or {}
+    return selection.get("markets") is None and selection.get("notebooks") is None
+
+
+def run_to_show(manifests: list[dict]) -> dict | None:
+    """The run ``reports/index.html`` opens with: the newest complete run of the full plan, else the newest
+    finished run, else None. ``manifests`` are newest first."""
+    complete = [m for m in manifests if m.get("status") in COMPLETE and is_full_plan(m)]
+    finished = [m for m in manifests if m.get("status") not in ("running", None)]
+    return (complete or finished or [None])[0]
+
+
+def coverage(manifest: dict) -> str:
+    """What a run covered, for a reader: ``3 notebooks × 8 markets (full plan)`` or ``data_overview × DE``."""
+    plan = manifest.get("plan")
+    if plan is None:  # older manifests: from the results
+        results = manifest.get("results", [])
+        plan = {
+            "notebooks": list(dict.fromkeys(r["notebook"] for r in results)),
+            "markets": list(dict.fromkeys(r["market"] for r in results)),
+        }
+    notebooks, markets = plan.get("notebooks", []), plan.get("markets", [])
+    if is_full_plan(manifest):
+        return f"{_count(notebooks, 'notebook')} × {_count(markets, 'market')} (full plan)"
+    return f"{', '.join(notebooks) or 'no notebook'} × {', '.join(markets) or 'no market'}"
+
+
+def _count(names: list[str], noun: str) -> str:
+    return f"{len(names)} {noun}{'' if len(names) == 1 else 's'}"
 
 
 def index_page(manifest: dict, all_runs: list[dict], *, link_prefix: str, runs_prefix: str) -> str:
@@ -73,13 +112,14 @@ def index_page(manifest: dict, all_runs: list[dict], *, link_prefix: str, runs_p
     summary = [
         ("Run", run_id),
         ("Status", manifest.get("status", "unknown")),
+        ("Covered", coverage(manifest)),
         ("Started (UTC)", provenance.get("started_at", "")),
         ("Seconds", manifest.get("seconds", "")),
         ("Period", f"{period.get('start', '?')} to {period.get('end', '?')}"),
         ("Code version (git)", _code_version(provenance)),
         ("Data fingerprint (sha256)", str(provenance.get("data_fingerprint", ""))[:12]),
     ]
-    others = [other for other in all_runs if other["run_id"] != run_id]
+    others = all_runs if runs_prefix == "" else [other for other in all_runs if other["run_id"] != run_id]
     return "\n".join(
         [
             "<!DOCTYPE html>",
@@ -93,7 +133,7 @@ def index_page(manifest: dict, all_runs: list[dict], *, link_prefix: str, runs_p
             f"<h1>Reports — run {_text(run_id)}</h1>",
             _definition_list(summary),
             results_table(manifest.get("results", []), link_prefix),
-            "<h2>Earlier runs</h2>" if runs_prefix == "" else "<h2>Other runs</h2>",
+            "<h2>All runs</h2>" if runs_prefix == "" else "<h2>Other runs</h2>",
             _runs_list(others, runs_prefix),
             f'<p><a href="{runs_prefix}{INDEX}">All runs</a></p>' if runs_prefix else "",
             "</main></body></html>",
@@ -125,24 +165,28 @@ def _result_cell(result: dict | None, link_prefix: str) -> str:
     notebook_link = f' · <a href="{_href(link_prefix, result["ipynb"])}">ipynb</a>' if result.get("ipynb") else ""
     error = f'<span class="error">{_text(result["error"])}</span>' if result.get("error") else ""
     seconds = f'<span class="seconds">{float(result.get("seconds", 0)):.1f} s</span>'
-    css_class = "status-ok" if status == "ok" else "status-failed"
+    css_class = "status-ok" if status == "ok" else "status-failed" if status == "failed" else "status-interrupted"
     return f'<td class="{css_class}">{label}{notebook_link}{seconds}{error}</td>'
 
 
 def _runs_list(runs: list[dict], runs_prefix: str) -> str:
     if not runs:
         return "<p>none</p>"
-    items = []
+    rows = []
     for run in runs:
         run_id = run["run_id"]
-        failed = sum(1 for result in run.get("results", []) if result.get("status") != "ok")
-        total = len(run.get("results", []))
+        status = run.get("status", "unknown")
+        done = sum(1 for result in run.get("results", []) if result.get("status") == "ok")
+        total = (run.get("plan") or {}).get("reports", len(run.get("results", [])))
         href = _href(runs_prefix, f"{run_id}/{INDEX}")
-        items.append(
-            f'<li><a href="{href}">{_text(run_id)}</a> — {_text(run.get("status", "unknown"))}, '
-            f"{total - failed}/{total} ok</li>"
+        started = (run.get("provenance") or {}).get("started_at", "")
+        rows.append(
+            f'<tr class="status-{_text(status)}"><td><a href="{href}">{_text(run_id)}</a></td>'
+            f"<td>{_text(status)}</td><td>{_text(started)}</td><td>{_text(coverage(run))}</td>"
+            f"<td>{done}/{total} ok</td></tr>"
         )
-    return "<ul>\n" + "\n".join(items) + "\n</ul>"
+    header = "<tr><th>run</th><th>status</th><th>started (UTC)</th><th>covered</th><th>reports</th></tr>"
+    return f'<table class="runs">\n{header}\n' + "\n".join(rows) + "\n</table>"
 
 
 def _definition_list(rows: list[tuple[str, object]]) -> str:

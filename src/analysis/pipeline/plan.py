@@ -25,8 +25,9 @@ from pydantic import (
 
 from analysis import errors
 from analysis.contract import ALL_MARKETS, ISO_ALPHA2
-from analysis.pipeline.checks import check_against_files
+from analysis.pipeline.checks import ParameterProblem, check_against_files, market_code
 from analysis.pipeline.files import SAFE_NAME
+from analysis.pipeline.paths import parameter_path
 
 
 class ConfigError(errors.ConfigError):
@@ -39,14 +40,24 @@ class ConfigError(errors.ConfigError):
         with the command; kept as ``.source`` (text) and, when it is a file, as ``.file``.
     problems
         one line per problem, ``<key path>: <problem>``; kept as ``.problems``.
+        A :class:`~analysis.pipeline.checks.ParameterProblem` among them (a value a notebook rejects) is kept in
+        ``.parameter_problems`` with its notebook, parameter, value and valid values; when it is the only problem,
+        those are also the error's ``notebook``, ``parameter``, ``value`` and ``valid``.
     facts
         further attributes of :class:`analysis.errors.WorkbookError` (``parameter``, ``value``, ``valid``).
     """
 
-    def __init__(self, source: Path | str, problems: list[str], **facts: Any) -> None:
+    def __init__(self, source: Path | str, problems: list, **facts: Any) -> None:
         self.source = str(source)
         if isinstance(source, Path):
             facts.setdefault("file", source)
+        self.parameter_problems = [problem for problem in problems if isinstance(problem, ParameterProblem)]
+        self.notebook = None
+        if len(problems) == 1 and self.parameter_problems:
+            (only,) = self.parameter_problems
+            self.notebook = only.notebook
+            facts |= {"parameter": only.parameter, "value": only.value, "valid": only.valid}
+        problems = [str(problem) for problem in problems]
         message = "\n".join(f"{self.source}: {problem}" for problem in problems)
         super().__init__(message, problems=problems, **facts)
         self.problems = list(problems)  # as given, even when empty (the base class would repeat the message)
@@ -55,9 +66,10 @@ class ConfigError(errors.ConfigError):
 # The validators below raise ValueError on purpose: that is how pydantic learns a value is bad. It turns them
 # into its own ValidationError, which load_run_config reports as lines of one ConfigError.
 def _market_code(value: str) -> str:
-    if not re.fullmatch(ISO_ALPHA2, value):
-        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 market code (two capital letters, e.g. DE)")
-    return value
+    code = market_code(value)  # case does not matter: de is DE
+    if not re.fullmatch(ISO_ALPHA2, code):
+        raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)")
+    return code
 
 
 def _notebook_name(value: str) -> str:
@@ -181,6 +193,7 @@ def plan_reports(
     for name in notebooks or []:
         if name not in configured_notebooks:
             problems.append(f"notebook {name!r} is not in the run configuration (configured: {configured_notebooks})")
+    markets = None if markets is None else [market_code(market) for market in markets]  # --market de is DE
     for market in markets or []:
         if market not in config.markets:
             problems.append(f"market {market!r} is not in the run configuration (configured: {config.markets})")
@@ -196,7 +209,8 @@ def plan_reports(
                 "market": market,
                 "start_date": config.period.start.isoformat(),
                 "end_date": config.period.end.isoformat(),
-                "data_dir": str(config.data_dir),
+                # relative to the project when inside it: kernels run at the project root (see paths.py)
+                "data_dir": parameter_path(config.data_dir),
                 **spec.parameters,
             }
             notebook_path = Path(config.notebooks_dir) / f"{spec.notebook}.ipynb"

@@ -29,6 +29,9 @@ HEADER_CSS = """
 .workbook-header code { font-size: 0.95em; }
 .workbook-failed { margin: 0.75em 0 0; padding: 0.6em 0.9em; border-left: 4px solid #cf222e;
   background: #ffebe9; color: #82071e; }
+.workbook-failing-cell { margin: 0.5em 0 0; font-size: 0.9em; }
+.workbook-failing-cell pre { margin: 0.3em 0 0; padding: 0.6em 0.9em; background: #fff; border: 1px solid #d0d7de;
+  overflow-x: auto; }
 """
 
 
@@ -50,6 +53,10 @@ class ReportHeader:
         run time, git commit, data fingerprint and package versions of the run.
     failure
         ``"ValueError: no orders (cell 4)"`` when the notebook failed, else None.
+    failing_cell
+        the source of the cell that failed, shown under the failure (the report hides code otherwise).
+    extra
+        further rows for the header, label to value.
     """
 
     title: str
@@ -59,6 +66,7 @@ class ReportHeader:
     parameters: dict[str, Any]
     provenance: Provenance
     failure: str | None = None
+    failing_cell: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -107,6 +115,11 @@ def header_html(header: ReportHeader) -> str:
         if header.failure
         else ""
     )
+    if header.failure and header.failing_cell:
+        failure += (
+            '\n<details class="workbook-failing-cell" open><summary>The cell that failed</summary>'
+            f"<pre><code>{html.escape(header.failing_cell)}</code></pre></details>"
+        )
     return (
         f'<header class="workbook-header">\n<h1>{html.escape(header.title)}</h1>\n'
         f"<dl>\n{items}\n</dl>\n{failure}\n</header>"
@@ -141,5 +154,6 @@ def render_report(notebook: nbformat.NotebookNode, header: ReportHeader) -> str:
 def error_notebook(ename: str, evalue: str, details: str = "") -> nbformat.NotebookNode:
     """A one-cell notebook showing an error, for a report whose notebook could not be executed at all."""
     output = nbformat.v4.new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}", details])
+    output.traceback = [line for line in output.traceback if line]
     cell = nbformat.v4.new_code_cell(source="", outputs=[output])
     return nbformat.v4.new_notebook(cells=[cell])

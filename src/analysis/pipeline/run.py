@@ -1,26 +1,38 @@
 """A run: plan the reports, execute them in the worker pool, write the manifest and the index pages.
 
 ``reports/<run-id>/`` holds ``<notebook>/<market>.ipynb`` and ``.html`` for every planned report, ``run.json``
-(configuration, results, provenance) and ``index.html``; ``reports/index.html`` shows the latest run.
+(its process, configuration, plan, results, provenance) and ``index.html``; ``reports/index.html`` shows the newest
+complete run of the full plan and lists every run. Nothing written names an absolute path of the machine.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from analysis.errors import ReportError
+from analysis.errors import USAGE_EXIT_CODE, ReportError
 from analysis.pipeline.execute import FAILED, OK, NotebookResult, PoolOutcome, report_task, run_in_pool
 from analysis.pipeline.files import safe_name, write_atomically
-from analysis.pipeline.index import MANIFEST, write_indexes
+from analysis.pipeline.index import write_indexes
+from analysis.pipeline.manifest import (
+    INTERRUPTED,
+    MANIFEST,
+    RUNNING,
+    process_identity,
+    remove_partials,
+    settle_dead_runs,
+)
+from analysis.pipeline.paths import PathScrubber, shown_path
 from analysis.pipeline.plan import ConfigError, RunConfig, plan_reports
 from analysis.pipeline.provenance import collect_provenance
+from analysis.pipeline.workers import stop_signals
 
 
 @dataclass
@@ -31,6 +43,7 @@ class RunResult:
     run_dir: Path
     results: list[NotebookResult]
     interrupted: bool = False
+    stop_signal: int | None = None
 
     @property
     def failed(self) -> list[NotebookResult]:
@@ -53,12 +66,16 @@ def run_reports(
 ) -> RunResult:
     """Execute every planned (notebook, market) and render its report, ``jobs`` at a time.
 
+    Before it starts, the run marks earlier runs whose process died ``interrupted`` and removes their temporary
+    files. While it runs, ``run.json`` names its process and lists each report as it finishes; SIGTERM (like
+    Ctrl-C) stops it cleanly, with status ``interrupted``.
+
     Parameters
     ----------
     config
         from :func:`load_run_config`.
     markets, notebooks
-        run only these (each must be in ``config``); all when None.
+        run only these (each must be in ``config``; market codes in any case); all when None.
     jobs
         worker processes; the number of CPU cores when None.
     progress
@@ -75,8 +92,8 @@ def run_reports(
         if the selection names a market or notebook the configuration lacks, or ``jobs`` is below 1.
     UnsafePathError
         if a notebook or market name cannot be a file name; both are raised before anything is written.
-    ReportError
-        if the reports folder cannot hold a new run folder.
+    ReportsFolderError
+        if the reports folder cannot be written (read-only, full, not a folder).
     """
     plan = plan_reports(config, markets=markets, notebooks=notebooks)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -93,44 +110,97 @@ def run_reports(
         safe_name(report.market, what="market")
     reports_dir = Path(config.reports_dir)
     started = datetime.now(UTC)
-    try:
+    with _reports_folder(reports_dir):
         reports_dir.mkdir(parents=True, exist_ok=True)
         run_id, run_dir = _new_run_dir(reports_dir, started)
-    except OSError as error:  # a file in the way, no permission, a full or read-only disk: nothing has run yet
-        raise ReportError(
-            f"{reports_dir}: cannot create a run folder here ({error.strerror or error})", file=reports_dir
-        ) from error
+    scrub = PathScrubber.for_run(config.data_dir, config.reports_dir, config.notebooks_dir)
     provenance = collect_provenance(Path(config.data_dir), now=started)
     period = f"{config.period.start.isoformat()} to {config.period.end.isoformat()}"
-    tasks = [report_task(report, run_dir, period, provenance) for report in plan]
+    tasks = [report_task(report, run_dir, period, provenance, scrub) for report in plan]
     workers = max(1, min(jobs, len(tasks)))
     manifest = {
         "run_id": run_id,
-        "status": "running",
+        "status": RUNNING,
+        **process_identity(),
         "jobs": workers,
-        "config": config.model_dump(mode="json"),
+        "config": _shown_config(config),
         "selection": {"markets": markets, "notebooks": notebooks},
+        "plan": {
+            "notebooks": list(dict.fromkeys(report.notebook for report in plan)),
+            "markets": list(dict.fromkeys(report.market for report in plan)),
+            "reports": len(plan),
+        },
+        "full_plan": _is_full_plan(config, plan),
         "provenance": provenance.to_dict(),
+        "results": [],
     }
-    write_atomically(run_dir / MANIFEST, _json(manifest | {"results": []}))
+    finished: list[NotebookResult] = []
+
+    def save(document: dict) -> None:
+        with _reports_folder(reports_dir):
+            write_atomically(run_dir / MANIFEST, _json(scrub.scrub_value(document)))
+
+    with _reports_folder(reports_dir):
+        save(manifest)
+        settle_dead_runs(reports_dir, by_run=run_id)
+        write_indexes(reports_dir, run_id)  # the run's page exists (and links) from the start
     progress(f"run {run_id}: {len(tasks)} reports on {workers} workers -> {run_dir}")
 
     def report_progress(result: NotebookResult, done: int, total: int) -> None:
+        finished.append(result)
+        save(manifest | {"results": [_result_entry(r, run_dir) for r in finished]})
         error = f" ({result.error})" if result.error else ""
         progress(f"[{done}/{total}] {result.notebook} {result.market} {result.status} {result.seconds:.1f}s{error}")
 
     clock = time.perf_counter()
-    outcome = run_in_pool(tasks, workers, report_progress) if tasks else PoolOutcome()
-    run = RunResult(run_id, run_dir, outcome.results, outcome.interrupted)
+    with stop_signals():
+        outcome = run_in_pool(tasks, workers, report_progress) if tasks else PoolOutcome()
+    remove_partials(run_dir)  # stopped workers may have left some
+    run = RunResult(run_id, run_dir, outcome.results, outcome.interrupted, outcome.stop_signal)
     manifest |= {
-        "status": "interrupted" if run.interrupted else run.status,
+        "status": INTERRUPTED if run.interrupted else run.status,
         "seconds": round(time.perf_counter() - clock, 3),
         "finished_at": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "results": [_result_entry(result, run_dir) for result in run.results],
     }
-    write_atomically(run_dir / MANIFEST, _json(manifest))
-    write_indexes(reports_dir, run_id)
+    save(manifest)
+    with _reports_folder(reports_dir):
+        write_indexes(reports_dir, run_id)
     return run
+
+
+class ReportsFolderError(ReportError):
+    """The reports folder cannot be written (read-only, full, a file in the way): a usage problem, exit code 2.
+
+    ``file`` is the folder; the message is one line naming it and the system's reason.
+    """
+
+    exit_code = USAGE_EXIT_CODE
+
+
+@contextlib.contextmanager
+def _reports_folder(reports_dir: Path) -> Iterator[None]:
+    """Turn a failing write into the reports folder into one :class:`ReportsFolderError` naming it."""
+    try:
+        yield
+    except OSError as error:
+        reason = error.strerror or str(error)
+        raise ReportsFolderError(
+            f"{reports_dir}: the reports folder cannot be written ({reason})", file=reports_dir
+        ) from None
+
+
+def _shown_config(config: RunConfig) -> dict:
+    """The configuration as ``run.json`` records it: folders as the project names them, never absolute."""
+    shown = config.model_dump(mode="json")
+    for key in ("data_dir", "reports_dir", "notebooks_dir"):
+        shown[key] = shown_path(getattr(config, key))
+    return shown
+
+
+def _is_full_plan(config: RunConfig, plan: list) -> bool:
+    """Whether the plan makes every report ``config`` describes (no ``--market``/``--notebook`` narrowing)."""
+    return len(plan) == len(plan_reports(config))
 
 
 def new_run_id(now: datetime) -> str:
@@ -149,7 +219,7 @@ def _new_run_dir(reports_dir: Path, now: datetime) -> tuple[str, Path]:
 
 
 def _result_entry(result: NotebookResult, run_dir: Path) -> dict:
-    def relative(path: Path | None) -> str | None:
+    def relative(path: Path | None) -> str | None:  # a report not written (yet) has no link
         return path.relative_to(run_dir).as_posix() if path is not None else None
 
     return {
