@@ -69,6 +69,15 @@ def test_when_the_events_break_the_contract_then_opening_them_fails_with_the_col
     assert [(v.column, v.examples) for v in raised.value.violations] == [("event_name", ("checkout",))]
 
 
+def test_when_the_events_table_is_empty_then_opening_it_fails_naming_the_empty_table(tmp_path: Path):
+    tables = tiny_tables()
+    tables["events"] = tables["events"].iloc[0:0]
+
+    with pytest.raises(ValidationError, match=r"events.parquet: the table has no rows") as raised:
+        open_events(write_tables(tmp_path, tables))
+    assert [(v.table, v.problem) for v in raised.value.violations] == [("events", "the table has no rows")]
+
+
 def test_when_no_connection_is_given_then_opening_a_data_directory_opens_exactly_one(
     tiny_data_dir: Path, opened_connections: list
 ):
