@@ -68,6 +68,8 @@ RISE = {
     "difference": 0.01,
     "difference_ci_low": 0.0012,
     "difference_ci_high": 0.0188,
+    "p_value": 0.014,
+    "real": True,
 }
 
 
@@ -77,16 +79,21 @@ def test_when_findings_are_written_then_they_state_totals_validity_change_and_re
         "Scope: DE, 01 Jan 2025 to 28 Feb 2025. 5,400 events, 2,200 sessions and 81 orders are in scope.",
         "All contract checks passed.",
         "Overall 3.55% of sessions ended in a purchase (78 of 2,200).",
-        "Conversion rose from 3.00% in the first periods to 4.00% in the last (+1.00 pts, 95% CI +0.12 to +1.88 pts).",
+        "Conversion rose from 3.00% in the first periods to 4.00% in the last (+1.00 pts, 95% CI +0.12 to +1.88 pts, "
+        "p = 0.014).",
         "Revenue in scope: EUR 3,346.",
     ]
 
 
-@pytest.mark.parametrize(("low", "high", "word"), [(-0.02, -0.001, "fell"), (-0.001, 0.02, "did not change clearly")])
-def test_when_the_change_interval_is_below_or_spans_zero_then_the_sentence_says_so(low, high, word):
-    change = RISE | {"difference_ci_low": low, "difference_ci_high": high}
+@pytest.mark.parametrize(
+    ("difference", "real", "word"),
+    [(-0.01, True, "fell"), (-0.01, False, "moved"), (0.01, False, "moved")],
+)
+def test_when_the_change_is_or_is_not_real_then_the_sentence_says_exactly_what_is_real_says(difference, real, word):
+    change = RISE | {"difference": difference, "real": real}
     sentences = show.findings(analysis_of(change, currency=None))
     assert sentences[2].startswith(f"Conversion {word} from 3.00%")
+    assert sentences[2].endswith(", within the noise.") == (not real)
     assert not any(sentence.startswith("Revenue") for sentence in sentences)  # no single currency
     assert not any("contract checks" in sentence for sentence in sentences)  # not validated: no claim
 

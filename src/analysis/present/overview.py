@@ -80,11 +80,13 @@ def overview_findings(analysis: OverviewAnalysis) -> list[str]:
         )
     if len(kpis) >= 2 and not pd.isna(change["difference"]):
         low, high = change["difference_ci_low"], change["difference_ci_high"]
-        direction = "rose" if low > 0 else "fell" if high < 0 else "did not change clearly"
+        rose = change["difference"] > 0
+        direction = ("rose" if rose else "fell") if change["real"] else "moved"
         sentences.append(
             f"Conversion {direction} from {fmt.percent(change['early_rate'], 2)} in the first periods to "
             f"{fmt.percent(change['late_rate'], 2)} in the last ({fmt.points(change['difference'], 2)}, "
-            f"{fmt.points_interval(low, high, digits=2)})."
+            f"{fmt.points_interval(low, high, digits=2)}, p = {change['p_value']:.2g})"
+            + ("." if change["real"] else ", within the noise.")
         )
     if totals["currency"] is not None:
         sentences.append(f"Revenue in scope: {fmt.money(totals['revenue'], totals['currency'])}.")

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 from helpers.oracles import wilson
 from helpers.tiny_data import tiny_tables, write_tables
+from statsmodels.stats.proportion import proportions_ztest
 
 from analysis.errors import ParameterError
 from analysis.metrics.overview import (
@@ -76,6 +77,15 @@ def test_when_conversion_is_compared_then_difference_and_newcombe_interval_are_g
     low = p1 - p2 - math.sqrt((p1 - l1) ** 2 + (u2 - p2) ** 2)
     high = p1 - p2 + math.sqrt((u1 - p1) ** 2 + (p2 - l2) ** 2)
     assert (change["difference_ci_low"], change["difference_ci_high"]) == pytest.approx((low, high))
+    z_test = proportions_ztest([40, 20], [200, 200])  # statsmodels' pooled two-proportion z-test
+    assert change["p_value"] == pytest.approx(z_test[1])
+    assert change["real"] is True
+
+
+def test_when_there_are_fewer_than_twice_the_periods_then_the_two_ends_do_not_overlap():
+    kpis = pd.DataFrame({"sessions": [100, 100, 100], "converting_sessions": [10, 15, 20]})
+    change = conversion_change(kpis, periods=3)
+    assert (change["early_rate"], change["late_rate"]) == (0.10, 0.20)
 
 
 def test_when_the_overview_is_analysed_then_it_holds_every_part_and_the_totals_of_the_kpis(tiny_data_dir: Path):
@@ -161,7 +171,8 @@ def test_when_the_period_holds_no_events_of_the_market_then_the_analysis_is_empt
     )
     assert (analysis.totals["events"], analysis.totals["sessions"], analysis.totals["orders"]) == (0, 0, 0)
     assert math.isnan(analysis.totals["conversion_rate"]) and analysis.totals["currency"] is None
-    assert all(math.isnan(value) for value in analysis.conversion_change.values())
+    change = analysis.conversion_change
+    assert all(math.isnan(value) for key, value in change.items() if key != "real") and change["real"] is False
     # DE holds 11 events and 3 orders, all in Jan-Feb 2025: every one of them is outside the period
     assert analysis.events_outside_period == 11
     assert analysis.coverage.set_index("table").loc["orders", "outside_period"] == 3

@@ -12,7 +12,7 @@ import pandas as pd
 from analysis import contract
 from analysis.contract import ALL_MARKETS
 from analysis.errors import ParameterError
-from analysis.metrics.stats import newcombe_interval, wilson_interval
+from analysis.metrics.stats import is_real, newcombe_interval, two_proportion_z_test, wilson_interval
 from analysis.scope import Scope
 
 __all__ = [
@@ -171,17 +171,24 @@ def _naive(moments: pd.Series) -> pd.Series:
 def conversion_change(kpis: pd.DataFrame, periods: int = 3) -> dict[str, float]:
     """Conversion in the first vs the last ``periods`` periods, with a Newcombe 95% interval for the difference.
 
-    Returns a dict with ``early_rate``, ``late_rate``, ``difference`` (late − early, fraction points) and
-    ``difference_ci_low``/``difference_ci_high``; every value is NaN when either end has no sessions.
+    With fewer than ``2 * periods`` periods each end takes half of them (rounded down), so the two ends never share a
+    period. Returns a dict with ``early_rate``, ``late_rate``, ``difference`` (late − early, fraction points),
+    ``difference_ci_low``/``difference_ci_high``, ``p_value`` (two-sided two-proportion z-test; one pre-planned
+    comparison, so uncorrected) and ``real`` (:func:`analysis.metrics.stats.is_real` of that p-value); every value is
+    NaN (``real`` False) when either end has no sessions.
     """
+    periods = min(periods, len(kpis) // 2)
     early, late = kpis.head(periods), kpis.tail(periods)
     counts = [late.converting_sessions.sum(), early.converting_sessions.sum()]
     sizes = [late.sessions.sum(), early.sessions.sum()]
     if not (sizes[0] > 0 and sizes[1] > 0):
-        keys = ("early_rate", "late_rate", "difference", "difference_ci_low", "difference_ci_high")
-        return dict.fromkeys(keys, float("nan"))
+        keys = ("early_rate", "late_rate", "difference", "difference_ci_low", "difference_ci_high", "p_value")
+        return {**dict.fromkeys(keys, float("nan")), "real": False}
     low, high = newcombe_interval(counts[0], sizes[0], counts[1], sizes[1])
+    _, p_value = two_proportion_z_test(counts[0], sizes[0], counts[1], sizes[1])
     return {
+        "p_value": float(p_value),
+        "real": bool(is_real(p_value)),
         "early_rate": counts[1] / sizes[1],
         "late_rate": counts[0] / sizes[0],
         "difference": counts[0] / sizes[0] - counts[1] / sizes[1],
