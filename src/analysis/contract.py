@@ -46,6 +46,8 @@ SELLER_STATUSES: tuple[str, ...] = ("active", "churned")
 KPI_DIRECTIONS: tuple[str, ...] = ("higher", "lower")
 
 ISO_ALPHA2 = r"^[A-Z]{2}$"
+# Customer-level identifiers: never quoted in any deliverable (validation counts bad values here, never shows them).
+IDENTIFIER_COLUMNS: frozenset[str] = frozenset({"user_id", "session_id", "order_id", "seller_id"})
 ALL_MARKETS = "ALL"  # the market parameter's value for "every market at once"
 HOFSTEDE_DIMENSIONS: tuple[str, ...] = ("pdi", "idv", "mas", "uai", "lto", "ivr")  # Hofstede's six, in his order
 ISO_4217 = r"^[A-Z]{3}$"
@@ -221,6 +223,11 @@ TABLES: dict[str, pa.DataFrameSchema] = {
 
 # Tables a data directory must provide; the others are optional and their analyses are skipped without them.
 REQUIRED_TABLES: tuple[str, ...] = ("events", "markets")
+
+
+def is_identifier(column: str | None) -> bool:
+    """Whether ``column`` (or any column of a ``"a, b"`` list of them) holds customer-level identifiers."""
+    return column is not None and any(name.strip() in IDENTIFIER_COLUMNS for name in column.split(","))
 
 
 def normalise_market(value: str) -> str:

@@ -8,9 +8,9 @@ import pytest
 from helpers.tiny_data import tiny_tables, write_tables
 
 from analysis.cli import main
+from analysis.contract import is_identifier
 from analysis.errors import ValidationError
 from analysis.sources import Violation, validate_data_dir
-from analysis.sources.validate import is_identifier
 
 SECRET_ORDER = "o-u1-2025-0001"  # order ids embed user ids in real extracts
 SECRET_SELLER = "S-ghost-42"

@@ -7,8 +7,9 @@ million rows is checked in one scan and never pulled into pandas.
 Beyond the declared rules, a table with no rows and a moment recorded after the run time are problems too; a market
 in the markets table without a single event is a warning (the markets table may list markets not yet entered).
 
-Customer-level identifiers (:data:`IDENTIFIER_COLUMNS`) are never quoted: a broken rule on such a column is counted
-and its values are withheld, so no report, executed notebook or run record built from a violation can show one.
+Customer-level identifiers (:data:`analysis.contract.IDENTIFIER_COLUMNS`) are never quoted: a broken rule on such a
+column is counted and its values are withheld, so no report, executed notebook or run record built from a violation
+can show one.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pandas as pd
 import pandera.pandas as pa
 
 from analysis import contract
+from analysis.contract import IDENTIFIER_COLUMNS, is_identifier  # noqa: F401  (re-exported: validation's rule)
 from analysis.errors import DataFileError, ValidationError
 from analysis.sources.connection import connect
 from analysis.sources.files import (
@@ -36,16 +38,9 @@ from analysis.sources.files import (
 
 EXAMPLES = 5
 
+
 # Columns that identify a customer, a visit, an order or a seller: their values never appear in validation output.
 # (Contract facts: they belong in analysis.contract beside the tables, where this list should move.)
-IDENTIFIER_COLUMNS: frozenset[str] = frozenset({"user_id", "session_id", "order_id", "seller_id"})
-
-
-def is_identifier(column: str | None) -> bool:
-    """Whether ``column`` (or any column of a ``"a, b"`` list of them) holds customer-level identifiers."""
-    return column is not None and any(name.strip() in IDENTIFIER_COLUMNS for name in column.split(","))
-
-
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: where, what, how often, a few offending values and what would be valid.
