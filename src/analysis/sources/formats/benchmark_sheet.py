@@ -127,6 +127,14 @@ def read_benchmark_sheet(
     where = {column: header.index(column) for column in needed}
     records, missing, seen = [], {column: [] for column in kpis}, {}
     for number, cells in rows:
+        if any(_text(cell) for cell in cells[len(header) :]):
+            raise DataFileError(
+                f"{path}, row {number}: {len(cells)} cells but the header (row 1) has {len(header)} columns; "
+                "is a number written with unquoted thousands separators, such as 1,234 in a CSV?",
+                file=path,
+                value=[cell.value for cell in cells[len(header) :]],
+                valid=f"{len(header)} cells per row",
+            )
         text = {column: cells[where[column]] if where[column] < len(cells) else _Cell(None) for column in needed}
         company = _label(path, number, company_column, text[company_column], "a company name")
         period = _period(path, number, period_column, text[period_column])
