@@ -16,6 +16,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import re
+import signal
 import time
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
@@ -303,7 +304,7 @@ def run_in_pool(tasks: list[ReportTask], jobs: int, on_result: Any) -> PoolOutco
                 on_result(result, len(results), len(tasks))
         except KeyboardInterrupt as stop:
             outcome.interrupted = True
-            outcome.stop_signal = stop.signal_number if isinstance(stop, RunStopped) else 2
+            outcome.stop_signal = stop.signal_number if isinstance(stop, RunStopped) else int(signal.SIGINT)
             pool.shutdown(wait=False, cancel_futures=True)
             stop_workers()
     for index, task in enumerate(tasks):
