@@ -18,5 +18,10 @@ KERNEL_NAME = "ecommerce-workbook"
 
 
 def resolve_data_dir(data_dir: str | Path = "") -> Path:
-    """The data directory a notebook reads: its ``data_dir`` parameter, else $WORKBOOK_DATA_DIR, else the demo data."""
-    return Path(data_dir or os.environ.get("WORKBOOK_DATA_DIR") or DEMO_DATA_DIR)
+    """The data directory a notebook reads: its ``data_dir`` parameter, else $WORKBOOK_DATA_DIR, else the demo data.
+
+    A relative path is relative to the project root (as reports name it), not to where the kernel happens to start:
+    JupyterLab starts kernels in ``notebooks/``, the pipeline at the project root.
+    """
+    chosen = Path(data_dir or os.environ.get("WORKBOOK_DATA_DIR") or DEMO_DATA_DIR)
+    return chosen if chosen.is_absolute() else PROJECT_ROOT / chosen
