@@ -5,7 +5,7 @@ from __future__ import annotations
 from analysis.config import DEMO_DATA_DIR, PROJECT_ROOT, resolve_data_dir
 
 
-def test_when_data_dir_is_relative_then_it_is_read_from_the_project_root_not_the_working_directory(monkeypatch, tmp_path):
+def test_when_data_dir_is_relative_then_it_is_read_from_the_project_root_not_the_cwd(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert resolve_data_dir("data/demo") == PROJECT_ROOT / "data" / "demo"
 
