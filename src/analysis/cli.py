@@ -70,6 +70,13 @@ def _list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _import_benchmarks(args: argparse.Namespace) -> int:
+    from analysis.sources import import_benchmarks
+
+    import_benchmarks(args.file, args.mapping, args.out, echo=print)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``workbook`` argument parser; each subcommand stores its handler as ``handler``."""
     parser = argparse.ArgumentParser(prog=PROGRAM, description="E-commerce strategy workbook")
@@ -92,6 +99,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--notebook", action="append", help="only this notebook, by name (repeatable)")
     run.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: one per core)")
     run.set_defaults(handler=_run)
+
+    sheet = commands.add_parser("import-benchmarks", help="read a benchmark spreadsheet into DATA_DIR/benchmarks.csv")
+    sheet.add_argument("file", type=Path, help="the spreadsheet (.csv or .xlsx)")
+    sheet.add_argument("--mapping", type=Path, required=True, help="YAML: which columns hold company, period, KPIs")
+    sheet.add_argument("--out", type=Path, required=True, help="the client's data folder (benchmarks.csv is merged)")
+    sheet.set_defaults(handler=_import_benchmarks)
 
     listing = commands.add_parser("list", help="show which notebooks run for which markets")
     listing.add_argument("--config", type=Path, default=config.RUN_CONFIG, help="run configuration (workbook.yml)")

@@ -7,6 +7,7 @@ from analysis.errors import DataFileError, ValidationError
 from analysis.sources.connection import connect
 from analysis.sources.events import EventsSource, open_events, validate_ga4_export
 from analysis.sources.files import find_table_files, load_tables
+from analysis.sources.formats.benchmark_sheet import import_benchmarks, read_benchmark_mapping, read_benchmark_sheet
 from analysis.sources.formats.ga4 import read_ga4_export
 from analysis.sources.formats.hofstede import read_hofstede
 from analysis.sources.formats.world_bank import read_world_bank_csv
@@ -20,8 +21,11 @@ __all__ = [
     "Violation",
     "connect",
     "find_table_files",
+    "import_benchmarks",
     "load_tables",
     "open_events",
+    "read_benchmark_mapping",
+    "read_benchmark_sheet",
     "read_ga4_export",
     "read_hofstede",
     "read_world_bank_csv",
