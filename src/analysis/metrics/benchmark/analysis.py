@@ -56,7 +56,8 @@ class BenchmarkAnalysis:
         From the client's own tables (``client_kpis``, ``consistency_check``, ``cost_of_gap`` of
         :mod:`analysis.metrics.benchmark.client_kpis` and :mod:`~analysis.metrics.benchmark.gap_value`); None when
         no tables were given. The consistency check compares with the client's benchmark rows averaged over the
-        window's quarters.
+        window's quarters. For ALL only ``client_kpis`` is filled: the benchmark values of ALL are unweighted means
+        of markets and orders come in several currencies, so the check and the gap values are made per market.
     """
 
     client: str
@@ -188,6 +189,10 @@ def _client_side(tables, scope, scorecard, trends, client):
             return None, None, None
         raise
     own = own_module.client_kpis(tables, scope)
+    if scope.market == ALL_MARKETS:
+        # benchmark values for ALL are unweighted means of markets and orders are in several currencies: the
+        # check and the value of a gap are only meaningful per market
+        return own, None, None
     mine = trends.series[trends.series["company"] == client]
     benchmark_rows = mine.groupby("kpi", as_index=False).agg(value=("value", "mean"), unit=("unit", "first"))
     consistency = own_module.consistency_check(own, benchmark_rows)
