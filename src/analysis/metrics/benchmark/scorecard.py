@@ -28,7 +28,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from analysis.metrics.benchmark.table import check_period, company_kpi_values, comparison, scale_floor
+from analysis.metrics.benchmark.table import check_period, company_kpi_values, comparison, scale_floors
 
 SCORECARD_COLUMNS = (
     "company",
@@ -128,7 +128,7 @@ def score_companies(frame: pd.DataFrame, groups: Sequence[str]) -> pd.DataFrame:
     frame = frame.copy()
     groups = list(groups)
     sign = np.where(frame["direction"] == "lower", -1.0, 1.0)
-    floor = frame["unit"].map(scale_floor).astype(float)
+    floor = frame["unit"].pipe(scale_floors)
     signed = frame["value"] * sign
     by_group = signed.groupby([frame[g] for g in groups])
     best_rank = by_group.rank(ascending=False, method="min")

@@ -63,6 +63,11 @@ def scale_floor(unit: str) -> float:
     return float(found.group(1)) if found else 0.0
 
 
+def scale_floors(units: pd.Series) -> pd.Series:
+    """:func:`scale_floor` of every unit in ``units`` (each distinct unit read once)."""
+    return units.map({unit: scale_floor(unit) for unit in units.dropna().unique()}).astype(float)
+
+
 def quarter_ordinal(period: str | pd.Series) -> int | pd.Series:
     """Quarters counted from year 0: ``"2025Q1"`` -> 8100; consecutive quarters differ by 1."""
     if isinstance(period, pd.Series):
@@ -197,7 +202,7 @@ def company_kpi_values(table: ir.Table, periods: Sequence[str], *, by_period: bo
         rows.group_by(keys)
         .aggregate(
             value=rows.value.mean(),
-            markets=rows.market.nunique(),
+            markets=rows.count(),  # the contract's key (company, market, period, kpi) makes rows = markets
             unit=rows.unit.min(),
             unit_other=rows.unit.max(),
             direction=rows.direction.min(),

@@ -24,7 +24,7 @@ from analysis.metrics.benchmark.table import (
     company_kpi_values,
     comparison,
     quarter_ordinal,
-    scale_floor,
+    scale_floors,
 )
 from analysis.metrics.stats import CONFIDENCE, holm_adjust, is_real
 
@@ -126,7 +126,7 @@ def indexed_series(values: pd.DataFrame) -> pd.DataFrame:
     """``values`` (company x KPI x quarter) with the base-100 index and QoQ / YoY changes (:class:`BenchmarkTrends`)."""
     frame = values.assign(ordinal=quarter_ordinal(values["period"]))
     frame = frame.sort_values(["company", "kpi", "ordinal"], ignore_index=True)
-    floor = frame["unit"].map(scale_floor).astype(float)
+    floor = frame["unit"].pipe(scale_floors)
     from_floor = frame["value"] - floor
     keys = [frame["company"], frame["kpi"]]
     frame["base_period"] = frame.groupby(["company", "kpi"])["period"].transform("first")
@@ -148,7 +148,7 @@ def indexed_series(values: pd.DataFrame) -> pd.DataFrame:
 def growth(series: pd.DataFrame) -> pd.DataFrame:
     """Change and CAGR of each company x KPI from its first to its last quarter of the window."""
     ordinal = quarter_ordinal(series["period"])
-    frame = series.assign(ordinal=ordinal, floor=series["unit"].map(scale_floor).astype(float))
+    frame = series.assign(ordinal=ordinal, floor=series["unit"].pipe(scale_floors))
     grouped = frame.sort_values("ordinal").groupby(["company", "is_client", "kpi"], sort=True)
     summary = grouped.agg(
         first_period=("period", "first"),
