@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import nbformat
 import papermill
 import pytest
@@ -17,7 +19,7 @@ def test_when_notebook_is_stored_then_it_has_a_title_a_parameters_cell_and_no_ou
     tagged = [i for i, cell in enumerate(nb.cells) if "parameters" in cell.metadata.get("tags", [])]
     assert tagged == [1]
     for name in ("home_market", "candidate_markets", "method", "top_k", "market", "start_date", "data_dir"):
-        assert f"{name} = " in nb.cells[1].source
+        assert re.search(rf"^{name}: \w+ = ", nb.cells[1].source, flags=re.M), name  # typed: papermill reads it
     assert all(not cell.get("outputs") for cell in nb.cells if cell.cell_type == "code")
     assert nb.metadata["kernelspec"]["name"] == KERNEL_NAME
 

@@ -221,8 +221,15 @@ def _show_errors_plainly(notebook: nbformat.NotebookNode, scrub: PathScrubber) -
 
 
 def _scrub_paths(notebook: nbformat.NotebookNode, scrub: PathScrubber) -> None:
-    """Remove the machine's paths from outputs and papermill's metadata (input and output paths)."""
+    """Remove the machine's paths from outputs, papermill's metadata and the injected parameters.
+
+    A data folder outside the project reaches the kernel as an absolute path in papermill's injected-parameters cell;
+    once the notebook has run, that cell names the folder as the report header does, so the executed notebook, a
+    deliverable, holds no path of this machine (re-running it means pointing ``data_dir`` at the folder again).
+    """
     for cell in notebook.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell.source = scrub(cell.source)
         for output in cell.get("outputs", []):
             if "text" in output:
                 output["text"] = scrub(output["text"])
