@@ -8,7 +8,9 @@ are public for use at a prompt. Modules: ``table`` (reading the benchmarks table
 """
 
 from analysis.metrics.benchmark.analysis import BenchmarkAnalysis, analyse_benchmark
+from analysis.metrics.benchmark.client_kpis import client_kpis, consistency_check
 from analysis.metrics.benchmark.composite import composite_scores, market_share_trend, share_change
+from analysis.metrics.benchmark.gap_value import cost_of_gap
 from analysis.metrics.benchmark.scorecard import benchmark_scorecard
 from analysis.metrics.benchmark.table import scale_floor
 from analysis.metrics.benchmark.trends import BenchmarkTrends, benchmark_trends
@@ -21,7 +23,10 @@ __all__ = [
     "analyse_benchmark",
     "benchmark_scorecard",
     "benchmark_trends",
+    "client_kpis",
     "composite_scores",
+    "consistency_check",
+    "cost_of_gap",
     "market_share_trend",
     "scale_floor",
     "share_change",

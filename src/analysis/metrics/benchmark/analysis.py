@@ -4,7 +4,6 @@ given the client's own tables, its recomputed KPIs and what closing a gap is wor
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -13,15 +12,14 @@ import pandas as pd
 
 from analysis.contract import ALL_MARKETS
 from analysis.errors import ParameterError
+from analysis.metrics.benchmark.client_kpis import client_kpis, consistency_check
 from analysis.metrics.benchmark.composite import composite_scores, kpi_weights, market_share_trend
+from analysis.metrics.benchmark.gap_value import cost_of_gap
 from analysis.metrics.benchmark.scorecard import benchmark_scorecard
 from analysis.metrics.benchmark.table import check_period, comparison, quarter_of, quarter_ordinal
 from analysis.metrics.benchmark.trends import BenchmarkTrends, benchmark_trends
 from analysis.metrics.benchmark.value_chain import stage_mapping, value_chain_gaps, weakest_stage
 from analysis.scope import Scope
-
-# Engineer-owned modules that compute from the client's own tables; absent modules leave their fields None.
-_CLIENT_SIDE_MODULES = ("analysis.metrics.benchmark.client_kpis", "analysis.metrics.benchmark.gap_value")
 
 
 @dataclass(frozen=True)
@@ -182,19 +180,13 @@ def _client_side(tables, scope, scorecard, trends, client):
     """Own KPIs, their consistency with the benchmark rows and the value of the gaps (None without tables)."""
     if tables is None or scope is None:
         return None, None, None
-    try:
-        own_module, value_module = (importlib.import_module(name) for name in _CLIENT_SIDE_MODULES)
-    except ModuleNotFoundError as missing:
-        if missing.name in _CLIENT_SIDE_MODULES:
-            return None, None, None
-        raise
-    own = own_module.client_kpis(tables, scope)
+    own = client_kpis(tables, scope)
     if scope.market == ALL_MARKETS:
         # benchmark values for ALL are unweighted means of markets and orders are in several currencies: the
         # check and the value of a gap are only meaningful per market
         return own, None, None
     mine = trends.series[trends.series["company"] == client]
     benchmark_rows = mine.groupby("kpi", as_index=False).agg(value=("value", "mean"), unit=("unit", "first"))
-    consistency = own_module.consistency_check(own, benchmark_rows)
-    cost = value_module.cost_of_gap(tables, scope, scorecard, client=client)
+    consistency = consistency_check(own, benchmark_rows)
+    cost = cost_of_gap(tables, scope, scorecard, client=client)
     return own, consistency, cost
