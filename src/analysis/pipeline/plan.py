@@ -115,10 +115,15 @@ class Period(_ConfigModel):
 
 
 class NotebookSpec(_ConfigModel):
-    """One notebook of the run: ``notebooks/<notebook>.ipynb``, per market or once with ``market="ALL"``."""
+    """One notebook of the run: ``notebooks/<notebook>.ipynb``, per market or once with ``market="ALL"``.
+
+    ``markets`` narrows a per-market notebook to some of the run's markets (e.g. an experiment readout runs only
+    where an experiment ran); None means every market of the run.
+    """
 
     notebook: NotebookName
     per_market: bool = True
+    markets: list[MarketCode] | None = None
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -131,6 +136,18 @@ class RunConfig(_ConfigModel):
     period: Period
     markets: list[MarketCode] = Field(min_length=1)
     notebooks: list[NotebookSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _notebook_markets_are_run_markets(self) -> RunConfig:
+        for spec in self.notebooks:
+            unknown = [market for market in spec.markets or [] if market not in self.markets]
+            if unknown:
+                raise ValueError(
+                    f"notebook {spec.notebook}: markets {unknown} are not in the run's markets {self.markets}"
+                )
+            if spec.markets is not None and not spec.per_market:
+                raise ValueError(f"notebook {spec.notebook}: markets is only for per_market notebooks")
+        return self
 
 
 @dataclass(frozen=True)
@@ -204,7 +221,8 @@ def plan_reports(
     for spec in config.notebooks:
         if notebooks is not None and spec.notebook not in notebooks:
             continue
-        for market in chosen_markets if spec.per_market else [ALL_MARKETS]:
+        own_markets = [market for market in chosen_markets if spec.markets is None or market in spec.markets]
+        for market in own_markets if spec.per_market else [ALL_MARKETS]:
             parameters = {
                 "market": market,
                 "start_date": config.period.start.isoformat(),
