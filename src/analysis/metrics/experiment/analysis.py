@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError, one_of
+from analysis.metrics.experiment.power import minimum_detectable_effect
 from analysis.metrics.experiment.readout import ArmSums, Metric, compare_arms, experiment_readout
 from analysis.metrics.experiment.segments import BREAKDOWNS, heterogeneity, segment_lifts
 from analysis.metrics.experiment.srm import SampleRatioCheck, sample_ratio_mismatch
@@ -224,14 +225,19 @@ def minimum_detectable_effects(readout: pd.DataFrame, *, alpha: float = 0.05, po
     """
     rows = readout[readout["arm"] != CONTROL] if len(readout) else readout
     se = (rows["difference_ci_high"] - rows["difference_ci_low"]) / (2 * normal_quantile(1 - alpha))
-    mdd = (normal_quantile(1 - alpha) + normal_quantile(2 * power - 1)) * se
+    # the per-unit variance that gives the observed standard error at these sizes (CUPED's, for a covariate)
+    inverse_sizes = 1 / rows["n_control"] + 1 / rows["n_arm"]
+    mdd = minimum_detectable_effect(
+        rows["n_control"].to_numpy(), rows["n_arm"].to_numpy(), (se**2 / inverse_sizes).to_numpy(),
+        alpha=alpha, power=power,
+    )  # fmt: skip
     return pd.DataFrame(
         {
             "metric": rows["metric"].to_numpy(),
             "control_mean": rows["control_mean"].to_numpy(),
             "difference_se": se.to_numpy(),
-            "minimum_detectable_difference": mdd.to_numpy(),
-            "minimum_detectable_lift": (mdd / rows["control_mean"].abs()).to_numpy(),
+            "minimum_detectable_difference": mdd,
+            "minimum_detectable_lift": mdd / rows["control_mean"].abs().to_numpy(),
         }
     )
 
