@@ -1,5 +1,6 @@
 """The readout's intervals against simulation: over 1,000 simulated experiments, 95% intervals cover the truth
-93–97% of the time (delta method for relative lifts and ratio metrics, CUPED), and CUPED narrows them without bias.
+93–97% of the time (delta method for relative lifts and ratio metrics, CUPED), and CUPED narrows them without bias;
+always-valid intervals keep their coverage under daily peeking, and the Bayesian view matches integration.
 
 Each test simulates all experiments at once as NumPy arrays and reads them out through the same
 :func:`compare_arms` the readout uses, so 1,000 experiments cost one vectorised pass.
@@ -7,10 +8,15 @@ Each test simulates all experiments at once as NumPy arrays and reads them out t
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
+from scipy import integrate, stats
 
+from analysis.errors import ParameterError
 from analysis.metrics.experiment.readout import ArmSums, Comparison, compare_arms
+from analysis.metrics.experiment.sequential import always_valid_interval, chance_to_beat_control, expected_loss
 
 EXPERIMENTS = 1_000
 N_CONTROL, N_ARM = 500, 600
@@ -108,3 +114,53 @@ def test_when_a_ratio_metric_has_a_ratio_covariate_then_cuped_covers_the_truth_a
     assert cuped.variance_reduction.mean() > 0.1
     assert abs(cuped.difference.mean() - 0.0175) < 4 * cuped.difference.std() / np.sqrt(EXPERIMENTS)
     assert cuped.difference.std() < raw.difference.std()
+
+
+def test_when_n_is_the_tuning_size_then_the_half_width_is_the_hand_computed_one():
+    # α = 0.05: ρ² = (5.991465 + log(6.991465)) / 5000 = 7.936113 / 5000; Nρ² = 7.936113
+    n_rho = 7.936113
+    width = 2 * (n_rho + 1) * math.log(math.sqrt(n_rho + 1) / 0.05) / (5000 * n_rho)
+    low, high = always_valid_interval(0.3, 0.1, 5000)
+    assert high - 0.3 == pytest.approx(0.1 * math.sqrt(5000 * width), rel=1e-6)
+    assert high - 0.3 == pytest.approx(0.1 * 3.0352, rel=1e-4)  # 3.04 standard errors vs 1.96 for one look
+    assert 0.3 - low == pytest.approx(high - 0.3)
+
+
+def test_when_sizes_grow_then_the_interval_is_always_wider_than_the_fixed_horizon_one():
+    n = np.array([100, 1_000, 5_000, 50_000, 1_000_000])
+    low, high = always_valid_interval(np.zeros(5), 1 / np.sqrt(n), n)
+    assert (high * np.sqrt(n) > 1.959964).all()
+
+
+def test_when_an_a_a_test_is_peeked_at_fifty_times_then_the_always_valid_interval_rarely_excludes_zero():
+    rng = np.random.default_rng(21)
+    experiments, looks, step = 1_000, 50, 100
+    control = rng.normal(0, 1, (experiments, looks * step)).cumsum(axis=1)[:, step - 1 :: step]
+    arm_values = rng.normal(0, 1, (experiments, looks * step))
+    arm = arm_values.cumsum(axis=1)[:, step - 1 :: step]
+    n_each = step * np.arange(1, looks + 1)
+    difference = (arm - control) / n_each
+    se = np.sqrt(2 / n_each)  # unit variance in both arms
+    low, high = always_valid_interval(difference, se, 2 * n_each)
+    ever_wrong = ((low > 0) | (high < 0)).any(axis=1).mean()
+    naive_ever_wrong = (np.abs(difference / se) > 1.959964).any(axis=1).mean()
+    assert ever_wrong <= 0.05
+    assert naive_ever_wrong > 0.15  # why the sequential view exists
+
+
+def test_when_the_posterior_is_normal_then_chance_and_loss_match_numerical_integration():
+    mu, sigma = 0.02, 0.015
+    assert chance_to_beat_control(mu, sigma) == pytest.approx(stats.norm.sf(0, mu, sigma))
+    loss_arm = integrate.quad(lambda x: -x * stats.norm.pdf(x, mu, sigma), -1, 0)[0]
+    loss_control = integrate.quad(lambda x: x * stats.norm.pdf(x, mu, sigma), 0, 1)[0]
+    assert expected_loss(mu, sigma) == pytest.approx(loss_arm, rel=1e-6)
+    assert expected_loss(mu, sigma, choose="control") == pytest.approx(loss_control, rel=1e-6)
+
+
+def test_when_arguments_are_impossible_then_parameter_errors_name_them():
+    with pytest.raises(ParameterError) as error:
+        always_valid_interval(0.1, 0.1, 100, alpha=0)
+    assert error.value.parameter == "alpha"
+    with pytest.raises(ParameterError) as error:
+        expected_loss(0.1, 0.1, choose="treatment")
+    assert error.value.parameter == "choose"
