@@ -218,7 +218,9 @@ def plot_forest(analysis: ExperimentAnalysis):
 
 def plot_cumulative_lift(analysis: ExperimentAnalysis):
     """The primary metric's lift as it would have been read on each day: does it settle?"""
-    cumulative = analysis.cumulative.dropna(subset=["relative_lift_ci_low", "relative_lift_ci_high"])
+    cumulative = analysis.cumulative
+    if analysis.has_experiment and not cumulative.empty:
+        cumulative = cumulative.dropna(subset=["relative_lift_ci_low", "relative_lift_ci_high"])
     if not analysis.has_experiment or cumulative.empty:
         return empty_figure("No daily readout: no experiment, or a primary metric that is not a session ratio.")
     figure, axis = plt.subplots()
