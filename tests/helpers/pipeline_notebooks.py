@@ -51,3 +51,21 @@ def write_project(root: Path, notebooks: dict[str, list[str]], config: str, *, e
     path = root / "workbook.yml"
     path.write_text(config)
     return path
+
+
+def real_run_config_on_test_data(folder: Path) -> Path:
+    """The project's own ``workbook.yml`` pointed at the small test data, so it loads on a machine without data/demo.
+
+    Everything else (markets, period, notebooks and their parameters) is the file `make reports` runs.
+    """
+    import os
+
+    import yaml
+
+    from analysis.config import NOTEBOOKS_DIR, RUN_CONFIG
+
+    raw = yaml.safe_load(RUN_CONFIG.read_text())
+    raw |= {"data_dir": os.environ["WORKBOOK_DATA_DIR"], "notebooks_dir": str(NOTEBOOKS_DIR)}
+    path = folder / "workbook.yml"
+    path.write_text(yaml.safe_dump(raw))
+    return path

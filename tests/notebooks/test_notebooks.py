@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.pipeline_notebooks import real_run_config_on_test_data
 from papermill.inspection import inspect_notebook
 
 from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR, RUN_CONFIG
@@ -22,10 +23,10 @@ def cells_of(path: Path) -> list[dict]:
     return json.loads(path.read_text())["cells"]
 
 
-def test_when_the_report_run_names_a_notebook_then_it_is_in_the_notebooks_folder():
+def test_when_the_report_run_names_a_notebook_then_it_is_in_the_notebooks_folder(tmp_path):
     # the run configuration is what `make reports` executes: every notebook it names must exist (and so the
     # parametrised checks below cannot pass by finding no notebook at all)
-    config = load_run_config(RUN_CONFIG)
+    config = load_run_config(real_run_config_on_test_data(tmp_path))
     named = {NOTEBOOKS_DIR / f"{spec.notebook}.ipynb" for spec in config.notebooks}
     assert named and named <= set(NOTEBOOKS)
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import papermill
 import pytest
-from helpers.pipeline_notebooks import write_project
+from helpers.pipeline_notebooks import real_run_config_on_test_data, write_project
 
 from analysis.config import NOTEBOOKS_DIR
 from analysis.pipeline import ConfigError, load_run_config
@@ -162,9 +162,7 @@ def test_when_a_project_notebook_is_inspected_then_every_parameter_has_a_type_an
         assert parameter.problem(default) is None, f"{path.stem}.{name}: default {default!r} breaks its own rules"
 
 
-def test_when_the_demo_configuration_is_loaded_then_the_real_notebooks_accept_its_values():
-    from analysis.config import RUN_CONFIG
-
-    config = load_run_config(RUN_CONFIG)
+def test_when_the_demo_configuration_is_loaded_then_the_real_notebooks_accept_its_values(tmp_path):
+    config = load_run_config(real_run_config_on_test_data(tmp_path))
 
     assert config.markets  # and no ConfigError: every market, date and parameter passes every notebook's rules
