@@ -201,3 +201,13 @@ def test_when_units_start_in_different_weeks_then_trend_counts_them_by_first_ste
     assert trend["week"].dt.strftime("%Y-%m-%d").tolist() == ["2025-03-03", "2025-03-10"]
     assert trend[["units", "converted"]].values.tolist() == [[2, 1], [1, 1]]
     assert trend["conversion"].tolist() == pytest.approx([0.5, 1.0])
+
+
+def test_when_a_plan_states_another_alpha_then_is_real_uses_it_and_refuses_nonsense():
+    from analysis.errors import ParameterError
+    from analysis.metrics.stats import is_real
+
+    assert is_real(0.03) and not is_real(0.03, alpha=0.01) and is_real(0.009, alpha=0.01)
+    assert is_real(np.array([0.2, 0.04, np.nan])).tolist() == [False, True, False]
+    with pytest.raises(ParameterError, match="alpha=1.5"):
+        is_real(0.01, alpha=1.5)

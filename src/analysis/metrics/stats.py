@@ -178,15 +178,20 @@ def relative_lift_interval(
     return lift, lift - half_width, lift + half_width
 
 
-def is_real(p_value: float | np.ndarray | pd.Series) -> bool | np.ndarray:
-    """Whether a difference is real: its p-value, already corrected for every test it was run with, is below 0.05.
+def is_real(p_value: float | np.ndarray | pd.Series, *, alpha: float = SIGNIFICANCE_LEVEL) -> bool | np.ndarray:
+    """Whether a difference is real: its p-value, already corrected for every test it was run with, is below ``alpha``.
+
+    ``alpha`` is the analysis plan's significance level (0.05 unless a plan states another; its intervals must then
+    use ``1 - alpha`` too, so that an interval excluding no difference and "real" say the same).
 
     This is the workbook's one rule for calling a difference real. Every table column and every sentence that says
     "real" (or "within the noise") comes from it, so a finding can never claim more than the table beside it.
     ``p_value`` must be the corrected one (e.g. Holm's) whenever several differences were tested together; a
     missing p-value (an untested group) is never real.
     """
-    below = np.asarray(p_value, dtype=float) < SIGNIFICANCE_LEVEL  # NaN compares False: untested is not real
+    if not 0 < alpha < 1:
+        raise ParameterError(f"alpha={alpha!r} must lie strictly between 0 and 1", parameter="alpha", value=alpha)
+    below = np.asarray(p_value, dtype=float) < alpha  # NaN compares False: untested is not real
     return bool(below) if below.ndim == 0 else below
 
 

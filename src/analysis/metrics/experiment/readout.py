@@ -313,7 +313,8 @@ def readout_from_statistics(
     frame = pd.DataFrame(rows, columns=[*by, *READOUT_COLUMNS, "difference_se"])
     adjust = CORRECTIONS[correction]
     frame["p_value_adjusted"] = frame.groupby([*by, "arm"], sort=False)["p_value"].transform(adjust)
-    frame["real"] = is_real(frame["p_value_adjusted"].to_numpy()) if len(frame) else pd.Series(dtype=bool)
+    real = is_real(frame["p_value_adjusted"].to_numpy(), alpha=alpha) if len(frame) else pd.Series(dtype=bool)
+    frame["real"] = real
     order = {name: i for i, name in enumerate(metrics)}
     frame = frame.sort_values([*by, "metric", "arm"], key=lambda s: s.map(order) if s.name == "metric" else s)
     frame = frame.reset_index(drop=True)
