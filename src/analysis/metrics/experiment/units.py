@@ -92,25 +92,27 @@ def experiment_units(
         device=exposed.device.argmin(exposed.event_time),
         channel=exposed.channel.argmin(exposed.event_time),
     )
-    after = _behaviour(exposed, "")
-    units = _attach(units, after)
+    # Every per-user part is joined onto the exposure table once; none refers back to the joined result, so the
+    # engine computes the exposure aggregation at most twice (here and for the orders' exposure times).
+    parts = [_behaviour(exposed, "")]
     if orders is not None:
         order_end = _moment(orders.order_time, end + timedelta(days=1))
         joined = orders.join(units.select(UNIT, "first_exposure"), UNIT)
         spent = joined.filter((joined.order_time >= joined.first_exposure) & (joined.order_time < order_end))
-        units = _attach(units, _spending(spent, ""))
+        parts.append(_spending(spent, ""))
     pre_start = start - timedelta(days=pre_days)
     before = events.filter(
         (events.event_time >= _moment(events.event_time, pre_start)) & (events.event_time < start_at)
     )
-    before = before.semi_join(units.select(UNIT), UNIT)
-    units = _attach(units, _behaviour(before, PRE_PREFIX))
+    parts.append(_behaviour(before, PRE_PREFIX))  # every user of the market: the left join keeps the exposed
     if orders is not None:
         pre_orders = orders.filter(
             (orders.order_time >= _moment(orders.order_time, pre_start))
             & (orders.order_time < _moment(orders.order_time, start))
-        ).semi_join(units.select(UNIT), UNIT)
-        units = _attach(units, _spending(pre_orders, PRE_PREFIX))
+        )
+        parts.append(_spending(pre_orders, PRE_PREFIX))
+    for part in parts:
+        units = _attach(units, part)
     filled = {}
     for prefix in ("", PRE_PREFIX):
         for column in COUNT_COLUMNS:
