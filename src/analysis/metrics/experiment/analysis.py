@@ -15,8 +15,9 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError, one_of
+from analysis.metrics.experiment.comparison import ArmSums, compare_arms
 from analysis.metrics.experiment.power import minimum_detectable_effect
-from analysis.metrics.experiment.readout import ArmSums, Metric, compare_arms, experiment_readout
+from analysis.metrics.experiment.readout import Metric, experiment_readout
 from analysis.metrics.experiment.segments import BREAKDOWNS, heterogeneity, segment_lifts
 from analysis.metrics.experiment.srm import SampleRatioCheck, sample_ratio_mismatch
 from analysis.metrics.experiment.units import ARM, PRE_PREFIX, daily_ratio_statistics, experiment_units
@@ -211,7 +212,7 @@ def analyse_experiment(
         srm=srm,
         readout=readout,
         segments=segments,
-        heterogeneity=heterogeneity(segments),
+        heterogeneity=heterogeneity(segments, alpha=alpha),
         power=minimum_detectable_effects(readout, alpha=alpha),
         cumulative=cumulative_lift(units, events, start=start, end=scope.end, metric=metrics[primary], alpha=alpha),
     )

@@ -122,12 +122,12 @@ def segment_lifts(
             if column not in frame.columns and column not in ("breakdown", "real", "p_value_adjusted"):
                 frame[column] = np.nan
         frame["p_value_adjusted"] = benjamini_hochberg_adjust(frame["p_value"].to_numpy(dtype=float))
-        frame["real"] = is_real(frame["p_value_adjusted"].to_numpy())
+        frame["real"] = is_real(frame["p_value_adjusted"].to_numpy(), alpha=alpha)
         frames.append(frame.assign(breakdown=breakdown))
     return pd.concat(frames, ignore_index=True)[SEGMENT_COLUMNS]
 
 
-def heterogeneity(lifts: pd.DataFrame) -> pd.DataFrame:
+def heterogeneity(lifts: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """Cochran's Q per breakdown: do the groups' differences vary more than their standard errors allow?
 
     ``Q = Σ wᵢ (dᵢ − d̄)²`` with ``wᵢ = 1 / seᵢ²`` and ``d̄`` the weighted mean difference, chi-square with
@@ -139,8 +139,8 @@ def heterogeneity(lifts: pd.DataFrame) -> pd.DataFrame:
         One row per breakdown (order of ``lifts``). Columns: ``breakdown``; ``groups`` (tested groups);
         ``common_difference`` (d̄); ``q``; ``degrees_of_freedom``; ``p_value`` (NaN with fewer than two groups);
         ``p_value_adjusted`` (Holm across the breakdowns); ``i_squared`` (share of the variation beyond chance,
-        ``max(0, (Q − df) / Q)``); ``real`` (:func:`~analysis.metrics.stats.is_real` of the adjusted p-value: the
-        lift differs between the groups).
+        ``max(0, (Q − df) / Q)``); ``real`` (:func:`~analysis.metrics.stats.is_real` of the adjusted p-value at
+        ``alpha``: the lift differs between the groups).
     """
     rows = []
     for breakdown, frame in lifts.groupby("breakdown", sort=False):
@@ -168,7 +168,7 @@ def heterogeneity(lifts: pd.DataFrame) -> pd.DataFrame:
         rows, columns=["breakdown", "groups", "common_difference", "q", "degrees_of_freedom", "p_value", "i_squared"]
     )
     table["p_value_adjusted"] = holm_adjust(table["p_value"].to_numpy(dtype=float))
-    table["real"] = is_real(table["p_value_adjusted"].to_numpy()) if len(table) else pd.Series(dtype=bool)
+    table["real"] = is_real(table["p_value_adjusted"].to_numpy(), alpha=alpha) if len(table) else pd.Series(dtype=bool)
     return table
 
 
