@@ -182,6 +182,7 @@ def test_when_run_finishes_then_manifest_records_config_results_and_provenance(r
     assert manifest["config"]["notebooks"][0] == {
         "notebook": "chart",
         "per_market": True,
+        "markets": None,
         "parameters": {"label": "<b>hello</b>"},
     }
     entries = {(e["notebook"], e["market"]): e for e in manifest["results"]}
