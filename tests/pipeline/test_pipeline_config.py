@@ -91,7 +91,9 @@ def test_when_key_is_unknown_then_error_names_it_and_the_valid_keys(tmp_path):
 def test_when_notebook_entry_has_unknown_key_then_error_gives_its_key_path(tmp_path):
     path = project(tmp_path, GOOD.replace("per_market: false", "per_market: false\n    title: x"))
 
-    assert problems_of(path) == ["notebooks[1].title: unknown key (valid here: notebook, per_market, markets, parameters)"]
+    assert problems_of(path) == [
+        "notebooks[1].title: unknown key (valid here: notebook, per_market, markets, parameters)"
+    ]
 
 
 def test_when_notebook_file_is_missing_then_error_names_the_path_and_the_available_notebooks(tmp_path):
