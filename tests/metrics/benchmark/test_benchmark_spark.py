@@ -14,25 +14,6 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def spark_backend(tmp_path_factory):
-    import ibis
-    from pyspark.sql import SparkSession
-
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")  # not the working directory
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .appName("benchmark-test")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    yield ibis.pyspark.connect(session)
-    session.stop()
-
-
-@pytest.fixture(scope="module")
 def demo_rows() -> pd.DataFrame:
     return pd.read_csv(Path(os.environ["WORKBOOK_DATA_DIR"]) / "benchmarks.csv")
 

@@ -250,30 +250,12 @@ def test_when_a_metric_has_missing_values_then_a_data_error_names_the_column():
 
 
 @pytest.mark.slow
-def test_when_run_on_spark_then_sufficient_statistics_equal_duckdb(tmp_path_factory):
-    import ibis
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .appName("experiment-test")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
+def test_when_run_on_spark_then_sufficient_statistics_equal_duckdb(spark_backend):
+    units = _random_units(4)
+    units["device"] = np.where(np.arange(len(units)) % 3 == 0, "mobile", "desktop")
+    columns = ["converted", ("revenue", "revenue_pre"), ("purchasing_sessions", "sessions")]
+    on_spark = sufficient_statistics(
+        spark_backend.create_table("experiment_units", units, overwrite=True), "arm", columns, by="device"
     )
-    try:
-        units = _random_units(4)
-        units["device"] = np.where(np.arange(len(units)) % 3 == 0, "mobile", "desktop")
-        columns = ["converted", ("revenue", "revenue_pre"), ("purchasing_sessions", "sessions")]
-        on_spark = sufficient_statistics(
-            ibis.pyspark.connect(session).create_table("experiment_units", units, overwrite=True),
-            "arm",
-            columns,
-            by="device",
-        )
-        on_duckdb = sufficient_statistics(units, "arm", columns, by="device")
-        pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, rtol=1e-12)
-    finally:
-        session.stop()
+    on_duckdb = sufficient_statistics(units, "arm", columns, by="device")
+    pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, rtol=1e-12)

@@ -143,38 +143,24 @@ def test_when_days_are_summed_then_the_increments_give_the_per_user_sums_of_squa
 
 
 @pytest.mark.slow
-def test_when_run_on_spark_then_the_units_equal_duckdb(tmp_path_factory):
-    from pyspark.sql import SparkSession
-
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(tmp_path_factory.mktemp("spark-warehouse")))
-        .appName("experiment-test")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
+def test_when_run_on_spark_then_the_units_equal_duckdb(spark_backend):
+    spark = spark_backend
+    with_nulls = tiny_events().astype({"variant": object})  # Spark reads a missing str as the text "nan"
+    with_nulls["variant"] = with_nulls["variant"].where(with_nulls["variant"].notna(), None)
+    events = spark.create_table("experiment_events", with_nulls, overwrite=True)
+    orders = spark.create_table("experiment_orders", tiny_orders(), overwrite=True)
+    on_spark = units_frame(events, orders)
+    on_duckdb = units_frame()
+    on_spark["first_exposure"] = pd.to_datetime(on_spark["first_exposure"], utc=True)
+    pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False)
+    gb = events.filter(events.market == "GB")
+    ratios = {"abandonment": ("abandoned_carts", "carts")}
+    daily_spark = daily_ratio_statistics(
+        experiment_units(gb, None, start=START, end=END), gb, start=START, end=END, ratios=ratios
     )
-    try:
-        spark = ibis.pyspark.connect(session)
-        with_nulls = tiny_events().astype({"variant": object})  # Spark reads a missing str as the text "nan"
-        with_nulls["variant"] = with_nulls["variant"].where(with_nulls["variant"].notna(), None)
-        events = spark.create_table("experiment_events", with_nulls, overwrite=True)
-        orders = spark.create_table("experiment_orders", tiny_orders(), overwrite=True)
-        on_spark = units_frame(events, orders)
-        on_duckdb = units_frame()
-        on_spark["first_exposure"] = pd.to_datetime(on_spark["first_exposure"], utc=True)
-        pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False)
-        gb = events.filter(events.market == "GB")
-        ratios = {"abandonment": ("abandoned_carts", "carts")}
-        daily_spark = daily_ratio_statistics(
-            experiment_units(gb, None, start=START, end=END), gb, start=START, end=END, ratios=ratios
-        )
-        duck = ibis.memtable(tiny_events())
-        duck = duck.filter(duck.market == "GB")
-        daily_duckdb = daily_ratio_statistics(
-            experiment_units(duck, None, start=START, end=END), duck, start=START, end=END, ratios=ratios
-        )
-        pd.testing.assert_frame_equal(daily_spark, daily_duckdb, check_dtype=False)
-    finally:
-        session.stop()
+    duck = ibis.memtable(tiny_events())
+    duck = duck.filter(duck.market == "GB")
+    daily_duckdb = daily_ratio_statistics(
+        experiment_units(duck, None, start=START, end=END), duck, start=START, end=END, ratios=ratios
+    )
+    pd.testing.assert_frame_equal(daily_spark, daily_duckdb, check_dtype=False)

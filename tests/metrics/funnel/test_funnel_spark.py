@@ -12,25 +12,6 @@ from analysis.metrics.funnel.timing import time_to_convert
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def spark_backend(tmp_path_factory):
-    import ibis
-    from pyspark.sql import SparkSession
-
-    warehouse = tmp_path_factory.mktemp("spark-warehouse")  # not the working directory
-    session = (
-        SparkSession.builder.master("local[1]")
-        .config("spark.sql.warehouse.dir", str(warehouse))
-        .appName("funnel-test")
-        .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.ui.enabled", "false")
-        .getOrCreate()
-    )
-    yield ibis.pyspark.connect(session)
-    session.stop()
-
-
 @pytest.mark.parametrize("mode", ["ordered", "strict_order", "any_order"])
 @pytest.mark.parametrize("unit", ["user", "session"])
 def test_when_run_on_spark_then_funnel_equals_duckdb(spark_backend, mode, unit):
