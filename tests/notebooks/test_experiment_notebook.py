@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import nbformat
-import papermill
 import pytest
-
-from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
+from helpers.notebooks import execute, shown
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOK = NOTEBOOKS_DIR / "experiment_readout.ipynb"
-
-
-def shown(notebook: nbformat.NotebookNode) -> str:
-    """Every text, Markdown and HTML output of the executed notebook, one after another."""
-    texts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/html", "") + output.get("text", ""))
-    return "\n".join(texts)
-
 
 def run(tmp_path: Path, market: str) -> nbformat.NotebookNode:
-    output = tmp_path / f"experiment_{market}.ipynb"
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(output),
-        parameters={"market": market, "data_dir": os.environ["WORKBOOK_DATA_DIR"]},
-        kernel_name=KERNEL_NAME,
-        progress_bar=False,
-        cwd=str(NOTEBOOKS_DIR),
-    )
-    return nbformat.read(output, as_version=4)
+    return execute("experiment_readout", tmp_path / f"experiment_{market}.ipynb", market=market)
 
 
 def test_when_the_notebook_runs_for_gb_then_findings_tables_and_charts_are_shown(tmp_path: Path):
