@@ -36,6 +36,9 @@ def test_when_a_metric_is_called_real_then_the_readout_says_so(analysis):
         real = bool(analysis.readout.set_index("metric").loc[guardrail, "real"])
         sentence = next(s for s in sentences if s.startswith(f"Guardrail {show.metric_label(guardrail)}"))
         assert ("did not move" not in sentence) == real
+        adjusted = analysis.readout.set_index("metric").loc[guardrail, "p_value_adjusted"]
+        # the p-value that decides, so an uncorrected interval that excludes zero cannot read as a contradiction
+        assert sentence.endswith(f"; p = {adjusted:.2g} after Holm's correction for {len(analysis.metrics)} metrics.")
 
 
 def test_when_flipping_the_real_column_then_the_sentence_follows_it(analysis):

@@ -38,6 +38,12 @@ def lift_text(row: pd.Series) -> str:
     return f"{_signed(row['relative_lift'])} ({interval})"
 
 
+def corrected_p(analysis: ExperimentAnalysis, row: pd.Series) -> str:
+    """'p = 0.08 after Holm's correction for 5 metrics': the p-value that decides "real" (intervals are per metric)."""
+    method = "Holm's correction" if analysis.correction == "holm" else "Benjamini–Hochberg"
+    return f"p = {row['p_value_adjusted']:.2g} after {method} for {len(analysis.metrics)} metrics"
+
+
 def findings(analysis: ExperimentAnalysis) -> list[str]:
     """Sentences a reviewer reads first: SRM, the primary metric against the target, guardrails, segments, power."""
     if not analysis.has_experiment:
@@ -60,13 +66,16 @@ def findings(analysis: ExperimentAnalysis) -> list[str]:
         f"{metric_label(analysis.primary).capitalize()}: {fmt.percent(primary['control_mean'], 2)} in control, "
         f"{fmt.percent(primary['arm_mean'], 2)} in {primary['arm']}: {verdict} lift of {lift_text(primary)}"
     )
+    sentence += f", {corrected_p(analysis, primary)}"
     if analysis.target_low is not None:
         sentence += f"; {_against_target(primary, analysis.target_low, analysis.target_high)}"
     sentences.append(sentence + ".")
     for guardrail in analysis.guardrails:
         row = analysis.readout.set_index("metric").loc[guardrail]
         moved = "moved" if bool(row["real"]) else "did not move beyond the noise"
-        sentences.append(f"Guardrail {metric_label(guardrail)} {moved}: {lift_text(row)}.")
+        sentences.append(
+            f"Guardrail {metric_label(guardrail)} {moved}: {lift_text(row)}; {corrected_p(analysis, row)}."
+        )
     sentences += _segment_sentences(analysis)
     power = analysis.power.set_index("metric").loc[analysis.primary]
     sentence = (
