@@ -10,7 +10,7 @@ import pytest
 from helpers.pipeline_notebooks import real_run_config_on_test_data
 from papermill.inspection import inspect_notebook
 
-from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR, RUN_CONFIG
+from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
 from analysis.pipeline.parameters import notebook_parameters
 from analysis.pipeline.plan import load_run_config
 
