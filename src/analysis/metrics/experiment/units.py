@@ -83,72 +83,78 @@ def experiment_units(
     if market is not None:
         events = events.filter(events.market == market)
         orders = None if orders is None else orders.filter(orders.market == market)
-    start_at, end_at = _moment(events.event_time, start), _moment(events.event_time, end + timedelta(days=1))
-    exposed = events.filter(events[ARM].notnull() & (events.event_time >= start_at) & (events.event_time < end_at))
-    units = exposed.group_by(UNIT).aggregate(
-        variant=exposed[ARM].argmin(exposed.event_time),
-        first_exposure=exposed.event_time.min(),
-        segment=exposed.segment.argmin(exposed.event_time),
-        device=exposed.device.argmin(exposed.event_time),
-        channel=exposed.channel.argmin(exposed.event_time),
-    )
-    # Every per-user part is joined onto the exposure table once; none refers back to the joined result, so the
-    # engine computes the exposure aggregation at most twice (here and for the orders' exposure times).
-    parts = [_behaviour(exposed, "")]
-    if orders is not None:
-        order_end = _moment(orders.order_time, end + timedelta(days=1))
-        joined = orders.join(units.select(UNIT, "first_exposure"), UNIT)
-        spent = joined.filter((joined.order_time >= joined.first_exposure) & (joined.order_time < order_end))
-        parts.append(_spending(spent, ""))
+    # One read of the events for the test period and the pre-period: the exposed events in range and every event of
+    # the pre-period, grouped by session once and by user once, with conditional aggregates for each period.
     pre_start = start - timedelta(days=pre_days)
-    before = events.filter(
-        (events.event_time >= _moment(events.event_time, pre_start)) & (events.event_time < start_at)
+    start_at, end_at = _moment(events.event_time, start), _moment(events.event_time, end + timedelta(days=1))
+    pre_at = _moment(events.event_time, pre_start)
+    window = events.filter(
+        (events.event_time >= pre_at)
+        & (events.event_time < end_at)
+        & ((events.event_time < start_at) | events[ARM].notnull())
     )
-    parts.append(_behaviour(before, PRE_PREFIX))  # every user of the market: the left join keeps the exposed
+    exposed, before = window.event_time >= start_at, window.event_time < start_at
+    purchase, cart = window.event_name == "purchase", window.event_name == "add_to_cart"
+    first = {
+        name: window[name].argmin(window.event_time, where=exposed) for name in (ARM, "segment", "device", "channel")
+    }
+    sessions = window.group_by([UNIT, "session_id"]).aggregate(
+        exposed_at=window.event_time.min(where=exposed),
+        **first,
+        **_session_flags(exposed, purchase, cart, ""),
+        **_session_flags(before, purchase, cart, PRE_PREFIX),
+    )
+    at = sessions.exposed_at
+    aggregates = {
+        "first_exposure": at.min(),
+        **{name: sessions[name].argmin(at, where=at.notnull()) for name in first},
+    }
+    for prefix in ("", PRE_PREFIX):
+        visited, purchased, carted = (sessions[f"{prefix}{flag}"] for flag in ("visited", "purchased", "carted"))
+        aggregates |= {
+            f"{prefix}converted": purchased.max(),
+            f"{prefix}sessions": visited.sum(),
+            f"{prefix}purchasing_sessions": purchased.sum(),
+            f"{prefix}carts": carted.sum(),
+            f"{prefix}abandoned_carts": (carted * (1 - purchased)).sum(),
+            f"{prefix}purchases": sessions[f"{prefix}purchases"].sum(),
+        }
+    units = sessions.group_by(UNIT).aggregate(**aggregates)
+    units = units.filter(units.first_exposure.notnull())
     if orders is not None:
-        pre_orders = orders.filter(
-            (orders.order_time >= _moment(orders.order_time, pre_start))
-            & (orders.order_time < _moment(orders.order_time, start))
+        order_start = _moment(orders.order_time, pre_start)
+        order_mid = _moment(orders.order_time, start)
+        order_end = _moment(orders.order_time, end + timedelta(days=1))
+        kept = orders.filter((orders.order_time >= order_start) & (orders.order_time < order_end))
+        kept = kept.select(UNIT, "order_time", "amount")
+        joined = kept.join(units.select(UNIT, "first_exposure"), UNIT)
+        spent = joined.order_time >= joined.first_exposure
+        pre = joined.order_time < order_mid
+        spending = joined.group_by(UNIT).aggregate(
+            orders=spent.cast("int64").sum(),
+            revenue=joined.amount.cast("float64").sum(where=spent),
+            pre_orders=pre.cast("int64").sum(),
+            pre_revenue=joined.amount.cast("float64").sum(where=pre),
         )
-        parts.append(_spending(pre_orders, PRE_PREFIX))
-    for part in parts:
-        units = _attach(units, part)
+        units = _attach(units, spending)
     filled = {}
     for prefix in ("", PRE_PREFIX):
         for column in COUNT_COLUMNS:
             name = prefix + column
             zero = ibis.literal(0.0) if column == "revenue" else ibis.literal(0, "int64")
-            filled[name] = units[name].coalesce(zero) if name in units.columns else zero
+            kind = "float64" if column == "revenue" else "int64"
+            filled[name] = units[name].cast(kind).coalesce(zero) if name in units.columns else zero
     return units.select(UNIT, ARM, "first_exposure", "segment", "device", "channel", **filled)
 
 
-def _behaviour(events: ir.Table, prefix: str) -> ir.Table:
-    """Per user: converted, sessions, purchasing sessions, carts, abandoned carts and purchases (session first)."""
-    is_purchase = (events.event_name == "purchase").cast("int64")
-    is_cart = (events.event_name == "add_to_cart").cast("int64")
-    sessions = events.group_by([UNIT, "session_id"]).aggregate(
-        purchased=is_purchase.max(), carted=is_cart.max(), purchases=is_purchase.sum()
-    )
-    abandoned = (sessions.carted * (1 - sessions.purchased)).cast("int64")
-    return sessions.group_by(UNIT).aggregate(
-        **{
-            f"{prefix}converted": sessions.purchased.max().cast("int64"),
-            f"{prefix}sessions": sessions.count().cast("int64"),
-            f"{prefix}purchasing_sessions": sessions.purchased.sum().cast("int64"),
-            f"{prefix}carts": sessions.carted.sum().cast("int64"),
-            f"{prefix}abandoned_carts": abandoned.sum().cast("int64"),
-            f"{prefix}purchases": sessions.purchases.sum().cast("int64"),
-        }
-    )
-
-
-def _spending(orders: ir.Table, prefix: str) -> ir.Table:
-    return orders.group_by(UNIT).aggregate(
-        **{
-            f"{prefix}orders": orders.count().cast("int64"),
-            f"{prefix}revenue": orders.amount.sum().cast("float64"),
-        }
-    )
+def _session_flags(period: ir.BooleanColumn, purchase: ir.BooleanColumn, cart: ir.BooleanColumn, prefix: str) -> dict:
+    """Per session, over its events in ``period``: visited, purchased and carted (0/1) and the purchase events."""
+    return {
+        f"{prefix}visited": period.cast("int64").max(),
+        f"{prefix}purchased": (period & purchase).cast("int64").max(),
+        f"{prefix}carted": (period & cart).cast("int64").max(),
+        f"{prefix}purchases": (period & purchase).cast("int64").sum(),
+    }
 
 
 def _attach(units: ir.Table, per_user: ir.Table) -> ir.Table:
