@@ -25,10 +25,11 @@ def execute(name: str, output: Path, **parameters) -> nbformat.NotebookNode:
 
 
 def shown(notebook: nbformat.NotebookNode) -> str:
-    """Every text, Markdown and HTML output of an executed notebook, one after another."""
+    """Every text, plain-text, Markdown and HTML output of an executed notebook, one after another."""
     texts = []
     for cell in notebook.cells:
         for output in cell.get("outputs", []):
             data = output.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/html", "") + output.get("text", ""))
+            shown = [data.get(mime, "") for mime in ("text/markdown", "text/plain", "text/html")]
+            texts.append("".join(shown) + output.get("text", ""))
     return "\n".join(texts)

@@ -8,35 +8,15 @@ import nbformat
 import pandas as pd
 import papermill
 import pytest
+from helpers.notebooks import execute as run_notebook
+from helpers.notebooks import shown
 from helpers.tiny_data import tiny_tables, write_tables
-
-from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
 
 pytestmark = pytest.mark.slow
 
-NOTEBOOK = NOTEBOOKS_DIR / "data_overview.ipynb"
-
 
 def execute(output: Path, data_dir: Path, market: str, start: str, end: str) -> nbformat.NotebookNode:
-    papermill.execute_notebook(
-        str(NOTEBOOK),
-        str(output),
-        parameters={"market": market, "start_date": start, "end_date": end, "data_dir": str(data_dir)},
-        kernel_name=KERNEL_NAME,
-        progress_bar=False,
-        cwd=str(NOTEBOOKS_DIR),
-    )
-    return nbformat.read(output, as_version=4)
-
-
-def shown(notebook: nbformat.NotebookNode) -> str:
-    """Every text and Markdown output of the executed notebook, one after another."""
-    texts = []
-    for cell in notebook.cells:
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            texts.append(data.get("text/markdown", "") + data.get("text/plain", "") + output.get("text", ""))
-    return "\n".join(texts)
+    return run_notebook("data_overview", output, market=market, start_date=start, end_date=end, data_dir=str(data_dir))
 
 
 def test_when_a_market_of_the_markets_table_has_no_rows_then_the_notebook_ends_with_that_finding(tmp_path: Path):
