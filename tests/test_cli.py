@@ -67,7 +67,7 @@ def test_when_the_selection_names_an_unconfigured_market_then_exit_2_before_anyt
     exit_code, _, err = run_cli(["run", "--config", str(path), "--market", "JP"], capsys)
 
     assert exit_code == 2
-    assert err == "workbook: selection: market 'JP' is not in the run configuration (configured: ['DE', 'FR'])\n"
+    assert err == "workbook: selection: market 'JP' is not in the run configuration (configured: ['DE', 'FR'], or ALL)\n"
     assert not (tmp_path / "reports").exists()
 
 

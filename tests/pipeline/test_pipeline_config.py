@@ -77,7 +77,7 @@ def test_when_selection_names_an_unconfigured_market_then_error_lists_the_config
     with pytest.raises(ConfigError) as caught:
         plan_reports(config, markets=["DE", "JP"])
 
-    assert caught.value.problems == ["market 'JP' is not in the run configuration (configured: ['DE', 'FR'])"]
+    assert caught.value.problems == ["market 'JP' is not in the run configuration (configured: ['DE', 'FR'], or ALL)"]
 
 
 def test_when_key_is_unknown_then_error_names_it_and_the_valid_keys(tmp_path):
@@ -92,7 +92,7 @@ def test_when_notebook_entry_has_unknown_key_then_error_gives_its_key_path(tmp_p
     path = project(tmp_path, GOOD.replace("per_market: false", "per_market: false\n    title: x"))
 
     assert problems_of(path) == [
-        "notebooks[1].title: unknown key (valid here: notebook, per_market, markets, parameters)"
+        "notebooks[1].title: unknown key (valid here: notebook, per_market, markets, with_all, parameters)"
     ]
 
 

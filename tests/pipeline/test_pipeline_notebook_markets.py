@@ -37,3 +37,27 @@ def test_when_a_notebook_lists_markets_then_it_runs_only_there_and_the_others_ru
 def test_when_a_notebook_lists_a_market_outside_the_run_then_the_configuration_is_refused(tmp_path):
     with pytest.raises(ConfigError, match=r"notebook somewhere: markets \['GB'\] are not in the run's markets"):
         load_run_config(project(tmp_path, "[GB]"))
+
+
+def test_when_a_notebook_asks_for_all_then_an_across_markets_report_follows_its_markets(tmp_path):
+    config = CONFIG.format(markets="[FR, US]") + "    with_all: true\n"
+    root = write_project(tmp_path, {"everywhere": ["1"], "somewhere": ["1"]}, config)
+    plan = plan_reports(load_run_config(root))
+    assert [(report.notebook, report.market) for report in plan][-3:] == [
+        ("somewhere", "FR"),
+        ("somewhere", "US"),
+        ("somewhere", "ALL"),
+    ]
+    assert plan[-1].parameters["market"] == "ALL"
+    assert [(r.notebook, r.market) for r in plan_reports(load_run_config(root), markets=["all"])] == [
+        ("somewhere", "ALL")
+    ]
+    assert [r.market for r in plan_reports(load_run_config(root), markets=["US"])] == ["US", "US"]
+
+
+def test_when_a_once_only_notebook_asks_for_all_then_the_configuration_is_refused(tmp_path):
+    config = CONFIG.format(markets="null").replace(
+        "  - notebook: somewhere\n", "  - notebook: somewhere\n    per_market: false\n    with_all: true\n"
+    )
+    with pytest.raises(ConfigError, match="notebook somewhere: with_all is only for per_market notebooks"):
+        load_run_config(write_project(tmp_path, {"everywhere": ["1"], "somewhere": ["1"]}, config))

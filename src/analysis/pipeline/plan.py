@@ -118,12 +118,14 @@ class NotebookSpec(_ConfigModel):
     """One notebook of the run: ``notebooks/<notebook>.ipynb``, per market or once with ``market="ALL"``.
 
     ``markets`` narrows a per-market notebook to some of the run's markets (e.g. an experiment readout runs only
-    where an experiment ran); None means every market of the run.
+    where an experiment ran); None means every market of the run. ``with_all`` adds, after the per-market reports,
+    one report across every market (``market="ALL"``).
     """
 
     notebook: NotebookName
     per_market: bool = True
     markets: list[MarketCode] | None = None
+    with_all: bool = False
     parameters: dict[str, Any] = Field(default_factory=dict)
 
 
@@ -147,6 +149,8 @@ class RunConfig(_ConfigModel):
                 )
             if spec.markets is not None and not spec.per_market:
                 raise ValueError(f"notebook {spec.notebook}: markets is only for per_market notebooks")
+            if spec.with_all and not spec.per_market:
+                raise ValueError(f"notebook {spec.notebook}: with_all is only for per_market notebooks")
         return self
 
 
@@ -200,6 +204,8 @@ def plan_reports(
 ) -> list[PlannedReport]:
     """The reports a run makes, notebook by notebook, market by market, optionally narrowed to a selection.
 
+    ``markets`` may name ``ALL``: it selects the across-markets reports (of ``with_all`` and non-per-market notebooks).
+
     Raises
     ------
     ConfigError
@@ -212,8 +218,10 @@ def plan_reports(
             problems.append(f"notebook {name!r} is not in the run configuration (configured: {configured_notebooks})")
     markets = None if markets is None else [market_code(market) for market in markets]  # --market de is DE
     for market in markets or []:
-        if market not in config.markets:
-            problems.append(f"market {market!r} is not in the run configuration (configured: {config.markets})")
+        if market not in config.markets and market != ALL_MARKETS:
+            problems.append(
+                f"market {market!r} is not in the run configuration (configured: {config.markets}, or {ALL_MARKETS})"
+            )
     if problems:
         raise ConfigError("selection", problems)
     chosen_markets = [market for market in config.markets if markets is None or market in markets]
@@ -222,7 +230,8 @@ def plan_reports(
         if notebooks is not None and spec.notebook not in notebooks:
             continue
         own_markets = [market for market in chosen_markets if spec.markets is None or market in spec.markets]
-        for market in own_markets if spec.per_market else [ALL_MARKETS]:
+        across = [ALL_MARKETS] if markets is None or ALL_MARKETS in markets else []
+        for market in own_markets + (across if spec.with_all else []) if spec.per_market else [ALL_MARKETS]:
             parameters = {
                 "market": market,
                 "start_date": config.period.start.isoformat(),
