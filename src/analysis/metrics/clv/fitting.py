@@ -1,0 +1,106 @@
+"""What the BTYD fits share: the fit error, grouping identical customers, and maximum likelihood on log-parameters.
+
+Both models are fitted by minimising the negative log-likelihood over the logarithms of their (positive) parameters
+with L-BFGS-B; standard errors come from a numerical Hessian (central differences) of that negative log-likelihood
+at the optimum, inverted, and carried to the natural scale by the delta method (``cov = J C J'``, ``J =
+diag(params)``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.optimize import minimize
+
+from analysis.errors import DataError
+
+
+class ModelFitError(DataError):
+    """A BTYD model could not be fitted: the optimiser did not converge or the data cannot identify the model."""
+
+
+@dataclass(frozen=True)
+class MaximumLikelihood:
+    """The optimum of a fit on log-parameters (internal to the package).
+
+    Attributes
+    ----------
+    log_params
+        The log-parameters at the optimum.
+    log_likelihood
+        The weighted log-likelihood there.
+    log_covariance
+        Inverse of the numerical Hessian of the negative log-likelihood on the log scale.
+    converged
+        True when the optimiser reported success and the Hessian is positive definite.
+    message
+        The optimiser's message.
+    """
+
+    log_params: np.ndarray
+    log_likelihood: float
+    log_covariance: np.ndarray
+    converged: bool
+    message: str
+
+
+def as_array(values, name: str) -> np.ndarray:
+    """A 1-D float array of ``values`` (Series, list or array), checked for missing values."""
+    array = np.asarray(values, dtype=float).reshape(-1)
+    if np.isnan(array).any():
+        raise DataError(f"{name} has missing values", column=name, valid="numbers without NaN")
+    return array
+
+
+def group_identical(columns: Sequence[np.ndarray], weights: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """The distinct rows of ``columns`` and each one's total weight (the count of customers when no weights)."""
+    stacked = np.column_stack(columns)
+    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
+    totals = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
+    return [unique[:, i] for i in range(unique.shape[1])], totals
+
+
+def maximise(
+    negative_log_likelihood: Callable[[np.ndarray], float], start: np.ndarray, *, bound: float = 15.0
+) -> MaximumLikelihood:
+    """Minimise ``negative_log_likelihood`` over log-parameters (each within ±``bound``) from ``start``."""
+    bounds = [(-bound, bound)] * len(start)
+    result = minimize(negative_log_likelihood, start, method="L-BFGS-B", bounds=bounds, options={"ftol": 1e-12})
+    optimum = np.asarray(result.x, dtype=float)
+    hessian = _hessian(negative_log_likelihood, optimum)
+    at_bound = bool(np.any(np.abs(optimum) > bound - 1e-3))
+    try:
+        np.linalg.cholesky(hessian)
+        covariance = np.linalg.inv(hessian)
+        positive_definite = True
+    except np.linalg.LinAlgError:
+        covariance = np.full_like(hessian, np.nan)
+        positive_definite = False
+    converged = bool(result.success) and positive_definite and not at_bound and np.isfinite(result.fun)
+    message = str(result.message) + ("; a parameter ran to its bound" if at_bound else "")
+    return MaximumLikelihood(optimum, -float(result.fun), covariance, converged, message)
+
+
+def natural_covariance(log_params: np.ndarray, log_covariance: np.ndarray) -> np.ndarray:
+    """The delta-method covariance of ``exp(log_params)``."""
+    jacobian = np.diag(np.exp(log_params))
+    return jacobian @ log_covariance @ jacobian
+
+
+def _hessian(function: Callable[[np.ndarray], float], at: np.ndarray) -> np.ndarray:
+    size = len(at)
+    steps = 1e-4 * np.maximum(1.0, np.abs(at))
+    hessian = np.empty((size, size))
+    for i in range(size):
+        for j in range(i, size):
+            shift_i, shift_j = np.eye(size)[i] * steps[i], np.eye(size)[j] * steps[j]
+            value = (
+                function(at + shift_i + shift_j)
+                - function(at + shift_i - shift_j)
+                - function(at - shift_i + shift_j)
+                + function(at - shift_i - shift_j)
+            ) / (4 * steps[i] * steps[j])
+            hessian[i, j] = hessian[j, i] = value
+    return hessian

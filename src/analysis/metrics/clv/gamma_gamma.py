@@ -1,0 +1,151 @@
+"""The Gamma–Gamma model of spend per transaction (Fader & Hardie 2013 note; Colombo & Jiang 1999).
+
+A customer's transaction values are Gamma(p, ν) with ν ~ Gamma(q, γ) across customers, independent of their purchase
+process; a customer's data are ``x`` (repeat purchases) and ``m_x`` (the mean of their repeat purchases' values).
+Only customers with ``x > 0`` inform the fit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy.special import gammaln
+
+from analysis.errors import DataError
+from analysis.metrics.clv.fitting import ModelFitError, as_array, maximise, natural_covariance
+
+PARAMS = ("p", "q", "gamma")
+
+
+@dataclass(frozen=True)
+class GammaGammaFit:
+    """A fitted Gamma–Gamma spend model.
+
+    Attributes
+    ----------
+    params
+        ``p`` (shape of a customer's transaction values), ``q`` and ``gamma`` (shape and scale of their rate), as a
+        Series.
+    log_likelihood
+        The (weighted) log-likelihood at the estimate, over the repeat buyers.
+    se
+        Standard errors of ``params`` (delta method on the inverse numerical Hessian of the negative log-likelihood
+        in the log-parameters).
+    covariance
+        Their covariance (DataFrame).
+    log_covariance
+        Covariance of the log-parameters (what the CLV intervals draw from).
+    n_customers
+        Repeat buyers fitted (the sum of their weights).
+    converged
+        True when the optimiser converged to an interior optimum with a positive-definite Hessian.
+    """
+
+    params: pd.Series
+    log_likelihood: float
+    se: pd.Series
+    covariance: pd.DataFrame
+    log_covariance: np.ndarray
+    n_customers: float
+    converged: bool
+
+
+def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
+    """Fit the Gamma–Gamma model by maximum likelihood on the customers with a repeat purchase.
+
+    Parameters
+    ----------
+    frequency, monetary_value
+        Per customer: repeat purchases and the mean value of those repeat purchases (``rfm_summary``'s columns).
+        Customers with ``frequency == 0`` are left out.
+    weights
+        Optional number of customers each row stands for (default 1 each).
+
+    Returns
+    -------
+    GammaGammaFit
+
+    Raises
+    ------
+    ModelFitError
+        With fewer than two repeat buyers, non-positive repeat values, or when the optimiser does not converge.
+    """
+    x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
+    row_weights = np.ones_like(x) if weights is None else as_array(weights, "weights")
+    repeat = x > 0
+    x, value, row_weights = x[repeat], value[repeat], row_weights[repeat]
+    if len(x) < 2:
+        raise ModelFitError(
+            f"{len(x)} customer(s) made a repeat purchase; the Gamma–Gamma model needs the repeat values of several",
+            column="frequency",
+            value=len(x),
+            valid="at least 2 customers with frequency > 0",
+        )
+    if np.any(value <= 0):
+        raise DataError(
+            "monetary_value must be positive for every customer with a repeat purchase (refunds netted to zero or "
+            "below cannot be gamma distributed); drop or correct those customers",
+            column="monetary_value",
+            valid="> 0 where frequency > 0",
+        )
+
+    def negative_log_likelihood(log_params: np.ndarray) -> float:
+        return -float(np.dot(row_weights, _log_likelihood(np.exp(log_params), x, value)))
+
+    optimum = maximise(negative_log_likelihood, np.zeros(3))
+    if not optimum.converged:
+        raise ModelFitError(
+            f"the Gamma–Gamma fit did not converge ({optimum.message}); check that spend per transaction varies "
+            "between customers and is not dominated by a few extreme values",
+            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(4).tolist(), strict=True)),
+        )
+    covariance = natural_covariance(optimum.log_params, optimum.log_covariance)
+    return GammaGammaFit(
+        params=pd.Series(np.exp(optimum.log_params), index=PARAMS),
+        log_likelihood=optimum.log_likelihood,
+        se=pd.Series(np.sqrt(np.diag(covariance)), index=PARAMS),
+        covariance=pd.DataFrame(covariance, index=PARAMS, columns=PARAMS),
+        log_covariance=optimum.log_covariance,
+        n_customers=float(row_weights.sum()),
+        converged=True,
+    )
+
+
+def expected_average_value(fit: GammaGammaFit | pd.Series, frequency, monetary_value) -> np.ndarray:
+    """E[value of a transaction | x, m_x]: ``p (γ + x m_x) / (p x + q − 1)`` (Fader & Hardie 2013, eq. 5).
+
+    A weighted mean of the population mean ``p γ / (q − 1)`` and the customer's own mean ``m_x``; customers without a
+    repeat purchase get the population mean. Requires ``q > 1`` (a finite population mean).
+
+    Returns
+    -------
+    numpy.ndarray
+        Expected value per future transaction, per customer (the currency of ``monetary_value``).
+    """
+    params = fit.params if isinstance(fit, GammaGammaFit) else fit
+    p, q, gamma = (float(params[name]) for name in PARAMS)
+    if q <= 1:
+        raise ModelFitError(
+            f"q = {q:.3g} <= 1: the Gamma–Gamma population mean spend is infinite, so no expected value exists",
+            parameter="q",
+            value=q,
+            valid="q > 1",
+        )
+    x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
+    return p * (gamma + x * value) / (p * x + q - 1)
+
+
+def _log_likelihood(params: np.ndarray, x: np.ndarray, value: np.ndarray) -> np.ndarray:
+    p, q, gamma = params
+    px = p * x
+    return (
+        gammaln(px + q)
+        - gammaln(px)
+        - gammaln(q)
+        + q * np.log(gamma)
+        + (px - 1) * np.log(value)
+        + px * np.log(x)
+        - (px + q) * np.log(gamma + x * value)
+    )

@@ -1,0 +1,157 @@
+"""The BTYD summary of a transaction log: one row per customer with frequency, recency, T and monetary value.
+
+The definitions are those of the buy-till-you-die literature (Fader, Hardie & Lee 2005) exactly as ``lifetimes``'
+``summary_data_from_transaction_data`` computes them, so the fits of :mod:`~analysis.metrics.clv.bg_nbd` and
+:mod:`~analysis.metrics.clv.gamma_gamma` read the numbers they were published with. The work is one Ibis expression
+(collapse purchases to distinct periods, then group by customer) that runs on DuckDB and Spark alike; only the
+per-customer result comes back, and the whole-period arithmetic on its first and last periods is done in pandas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from analysis.errors import DataError, ParameterError, one_of
+
+# Period codes and the engine's truncation unit for each: a week starts on Monday (DuckDB, Spark and pandas' W-SUN).
+PERIODS = {"D": "D", "W": "W", "M": "M"}
+SUMMARY_COLUMNS = ("frequency", "recency", "T")
+
+
+def rfm_summary(
+    transactions: ir.Table,
+    customer: str = "user_id",
+    time: str = "order_time",
+    amount: str | None = None,
+    *,
+    observation_end: date | datetime | str,
+    period: str = "W",
+    periods_per_unit: int = 1,
+    by: Sequence[str] = (),
+) -> pd.DataFrame:
+    """Per-customer frequency, recency, age and mean repeat value, in whole periods, computed in the engine.
+
+    How periods are counted: every purchase time is floored to the start of its period (``"D"``: the UTC day;
+    ``"W"``: the week starting Monday; ``"M"``: the calendar month), purchases in the same period collapse to one
+    (their amounts add up), and durations are differences of those period starts in whole periods (months count
+    calendar months). ``observation_end`` is floored the same way; purchases in a later period are ignored, and
+    customers whose first purchase falls after it are excluded. This is ``lifetimes``'
+    ``summary_data_from_transaction_data(freq=period, freq_multiplier=periods_per_unit)``, with months (which
+    ``lifetimes`` cannot measure on pandas 3) counted as calendar months.
+
+    Parameters
+    ----------
+    transactions
+        One row per purchase (Ibis table on any backend, e.g. the contract's ``orders``).
+    customer, time
+        The customer identifier and the purchase time (timestamp or date) columns.
+    amount
+        The purchase value column; None leaves ``monetary_value`` out.
+    observation_end
+        The last day observed (inclusive once floored to its period).
+    period
+        ``"D"``, ``"W"`` or ``"M"``: the period purchases collapse to and durations are counted in.
+    periods_per_unit
+        Divide recency and T by this many periods: ``period="D", periods_per_unit=7`` collapses purchases to distinct
+        days and measures in weeks to the day (Fader, Hardie & Lee's CDNOW summary).
+    by
+        Per-customer attributes to carry along (e.g. ``segment``, ``market``): the value on the customer's first
+        purchase (among purchases at the same first instant, any one of them).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``customer`` (kept for joining only; never show it). Columns:
+
+        - ``frequency``: periods with a purchase after the first one (distinct purchase periods − 1), float;
+        - ``recency``: periods from the first to the last purchase period, in units of ``periods_per_unit``;
+        - ``T``: periods from the first purchase period to the observation end's period, same units;
+        - ``monetary_value`` (with ``amount``): mean of the per-period purchase sums after the first period (the
+          repeat purchases); 0 when ``frequency`` is 0;
+        - ``total_value`` (with ``amount``): the sum of every purchase up to the observation end, first included;
+        - one column per ``by`` attribute.
+
+        Rows are sorted by customer.
+    """
+    if period not in PERIODS:
+        raise ParameterError(
+            f"period {period!r} is not one of {one_of(PERIODS)}", parameter="period", value=period, valid=list(PERIODS)
+        )
+    if int(periods_per_unit) != periods_per_unit or periods_per_unit < 1:
+        raise ParameterError(
+            f"periods_per_unit {periods_per_unit!r} must be a whole number of periods, 1 or more",
+            parameter="periods_per_unit",
+            value=periods_per_unit,
+            valid="an integer >= 1",
+        )
+    columns = [customer, time, *([amount] if amount else []), *by]
+    missing = [name for name in columns if name not in transactions.columns]
+    if missing:
+        raise DataError(
+            f"the transactions have no column {one_of(missing)}; they have {one_of(transactions.columns)}",
+            column=missing[0],
+            value=missing,
+            valid=list(transactions.columns),
+        )
+    end_period = _floor(pd.Timestamp(observation_end), period)
+    after_end = _next_period(end_period, period)
+    when = transactions[time]
+    is_timestamp = when.type().is_timestamp()
+    cutoff = ibis.literal(after_end.to_pydatetime(), type=when.type()) if is_timestamp else after_end.date()
+    kept = transactions.filter(when < cutoff)
+    starts = kept[time].truncate(PERIODS[period]).cast("date").name("period_start")
+
+    # Collapse to one row per customer and period, then one row per customer: two group-bys in one query.
+    per_period = kept.group_by([kept[customer], starts]).aggregate(
+        **({"value": kept[amount].sum()} if amount else {}),
+        **{name: kept[name].argmin(kept[time]) for name in by},
+    )
+    start = per_period.period_start
+    aggregates = {"first_period": start.min(), "last_period": start.max(), "periods": start.count()}
+    if amount:
+        aggregates |= {"total_value": per_period.value.sum(), "first_value": per_period.value.argmin(start)}
+    aggregates |= {name: per_period[name].argmin(start) for name in by}
+    customers = per_period.group_by(customer).aggregate(**aggregates).to_pandas()
+
+    customers = customers.sort_values(customer).set_index(customer)
+    first, last = (pd.to_datetime(customers[name]) for name in ("first_period", "last_period"))
+    summary = pd.DataFrame(index=customers.index)
+    summary["frequency"] = customers["periods"].astype(float) - 1
+    summary["recency"] = _periods_between(first, last, period) / periods_per_unit
+    summary["T"] = _periods_between(first, pd.Series(end_period, index=first.index), period) / periods_per_unit
+    if amount:
+        repeat_value = customers["total_value"].astype(float) - customers["first_value"].astype(float)
+        repeats = summary["frequency"].to_numpy()
+        summary["monetary_value"] = np.where(repeats > 0, repeat_value / np.where(repeats > 0, repeats, 1), 0.0)
+        summary["total_value"] = customers["total_value"].astype(float)
+    for name in by:
+        summary[name] = customers[name]
+    return summary
+
+
+def _floor(moment: pd.Timestamp, period: str) -> pd.Timestamp:
+    day = pd.Timestamp(moment.date())
+    if period == "W":
+        return day - timedelta(days=day.weekday())
+    if period == "M":
+        return day.replace(day=1)
+    return day
+
+
+def _next_period(start: pd.Timestamp, period: str) -> pd.Timestamp:
+    if period == "M":
+        return (start + pd.offsets.MonthBegin(1)).normalize()
+    return start + timedelta(days=7 if period == "W" else 1)
+
+
+def _periods_between(first: pd.Series, last: pd.Series, period: str) -> pd.Series:
+    if period == "M":
+        return (last.dt.year - first.dt.year) * 12.0 + (last.dt.month - first.dt.month)
+    days = (last - first).dt.days.astype(float)
+    return days / 7 if period == "W" else days
