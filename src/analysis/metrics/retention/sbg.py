@@ -26,7 +26,7 @@ from scipy.special import betaln
 from analysis.errors import DataError
 from analysis.metrics.stats import CONFIDENCE, normal_quantile
 
-_LARGEST_LOG_PARAMETER = 15.0  # exp(15) ≈ 3.3 million: beyond it the data cannot tell the parameter apart
+_LARGEST_LOG_PARAMETER = 9.2  # exp(9.2) ≈ 10,000: beyond it the parameters are not told apart (no heterogeneity)
 
 
 class SbgFitError(DataError):
