@@ -49,7 +49,7 @@ def repeat_customer_rate(
     period
         ``"quarter"`` (the definition's) or ``"month"``.
     start, end
-        First and last day of orders counted (inclusive; default: the first and last order day).
+        First and last day of orders counted (inclusive; default: every order, observed until the last order day).
     confidence
         Level of the Wilson intervals.
 
@@ -64,8 +64,8 @@ def repeat_customer_rate(
         - ``repeat_customers``: of them, those with two or more;
         - ``rate``: ``repeat_customers / customers`` (fraction); NaN when the period is not complete;
         - ``rate_ci_low``, ``rate_ci_high``: Wilson interval (NaN when not complete);
-        - ``complete``: False when the period reaches outside ``start``..``end`` (or the order days seen), so some of
-          its orders are not counted and its rate would be too low.
+        - ``complete``: False when the period begins before ``start`` or ends after ``end`` (default: the last order
+          day seen), so some of its orders are not counted and its rate would be too low.
     """
     months = check_period(period, "period")
     table = as_table(orders)
@@ -91,11 +91,11 @@ def repeat_customer_rate(
         columns = [*by, "period", "period_start", "customers", "repeat_customers", "rate", "rate_ci_low"]
         return pd.DataFrame({c: pd.Series(dtype="object") for c in [*columns, "rate_ci_high", "complete"]})
     frame = frame.sort_values([*by, "period"], kind="stable").reset_index(drop=True)
-    first = first or as_date(frame["first_day"].min())
     last = last or as_date(frame["last_day"].max())
     index = frame["period"].astype("int64")
     starts, ends = period_start(index, months), period_end(index, months)
-    complete = ((starts >= first) & (ends <= last)).astype(bool).to_numpy()
+    complete = ((starts >= first) if first is not None else True) & (ends <= last)
+    complete = np.asarray(complete, dtype=bool)
     customers = frame["customers"].astype("int64")
     repeat = frame["repeat_customers"].astype("int64")
     low, high = wilson_interval(repeat, customers, confidence)
