@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, expit, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, expit, gammaln, hyp2f1
 
 from analysis.metrics.clv.fitting import (
     ModelFitError,
@@ -172,9 +172,9 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.
     r, alpha, a, b = params
     common = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - betaln(a, b)
     stays = betaln(a, b + x) - (r + x) * np.log(alpha + age)
-    # Dropped after the last purchase: only possible with a repeat purchase (weight 0 otherwise).
+    # Dropped after the last purchase: only possible with a repeat purchase. logaddexp is the two-term logsumexp.
     dropped = betaln(a + 1, b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
-    return common + logsumexp(np.stack([stays, dropped]), axis=0, b=np.stack([np.ones_like(x), (x > 0) * 1.0]))
+    return common + np.where(x > 0, np.logaddexp(stays, dropped), stays)
 
 
 def _params(fit: BgNbdFit | pd.Series) -> tuple[float, float, float, float]:

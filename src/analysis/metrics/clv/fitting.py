@@ -12,6 +12,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy.optimize import minimize
 
 from analysis.errors import DataError
@@ -56,10 +57,11 @@ def as_array(values, name: str) -> np.ndarray:
 
 def group_identical(columns: Sequence[np.ndarray], weights: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:
     """The distinct rows of ``columns`` and each one's total weight (the count of customers when no weights)."""
-    stacked = np.column_stack(columns)
-    unique, inverse = np.unique(stacked, axis=0, return_inverse=True)
-    totals = np.bincount(inverse.reshape(-1), weights=weights, minlength=len(unique))
-    return [unique[:, i] for i in range(unique.shape[1])], totals
+    # A hash group-by: np.unique(axis=0) sorts a structured view and is several times slower on a million rows.
+    frame = pd.DataFrame({i: column for i, column in enumerate(columns)})
+    frame["weight"] = 1.0 if weights is None else weights
+    totals = frame.groupby(list(range(len(columns))), sort=False)["weight"].sum()
+    return [totals.index.get_level_values(i).to_numpy(dtype=float) for i in range(len(columns))], totals.to_numpy()
 
 
 def maximise(
