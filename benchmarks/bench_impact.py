@@ -1,0 +1,104 @@
+"""Speed of the post-initiative KPI panels against a scan of the columns they read.
+
+Usage::
+
+    .venv/bin/python benchmarks/bench_impact.py                          # 60,000 users, about 1.6M events
+    .venv/bin/python benchmarks/bench_impact.py --users 400000           # about 10.5M events
+    .venv/bin/python benchmarks/bench_impact.py --users 4000000 --runs 3 # about 105M events
+
+Demo data for ``--users`` is generated once and cached under ``data/bench/`` (git-ignored; the data set of
+``bench_experiment.py``, same generator and seed, is reused when it is there). Each run times, on a fresh DuckDB
+connection over the same files: the scan (one aggregation decoding every value of every column the panels read, in
+``events`` and ``surveys``), and the panels (``kpi_panel`` by week: the session panel, the survey panel, the treatment
+calendar and the balanced market × week frame). Scan and panels take turns so a drift in the machine's speed affects
+both sides; figures are medians of ``--runs`` runs, and the ratio is the median of each run's panels over its scan.
+The target is panels within 3x the scan.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from pathlib import Path
+
+import ibis
+
+from analysis.config import DATA_DIR
+
+BENCH_DIR = DATA_DIR / "bench"
+SEED = 20240101
+EVENT_COLUMNS = ["user_id", "session_id", "event_time", "event_name", "market"]
+SURVEY_COLUMNS = ["survey_date", "market", "csat", "nps"]
+
+
+def data_dir_for(users: int) -> Path:
+    """Cached demo data of ``users`` users (generated on first use)."""
+    for name in (f"experiment_{users}", f"demo_{users}"):
+        if (BENCH_DIR / name / "events.parquet").exists():
+            return BENCH_DIR / name
+    target = BENCH_DIR / f"demo_{users}"
+    from analysis.sources.demo import write_demo_data
+
+    started = time.perf_counter()
+    write_demo_data(target, users=users, seed=SEED)
+    print(f"generated {users:,} users in {time.perf_counter() - started:.0f} s -> {target}", flush=True)
+    return target
+
+
+@ibis.udf.scalar.builtin
+def strlen(value: str) -> int:  # DuckDB's byte length; the benchmark runs on DuckDB
+    """Byte length of a string."""
+
+
+def _every_value(column):
+    """An aggregate that needs every value of ``column`` (not answerable from Parquet statistics)."""
+    kind = column.type()
+    if kind.is_string():
+        return strlen(column).sum()
+    if kind.is_timestamp() or kind.is_date():
+        return column.max()
+    return column.sum()
+
+
+def scan(tables) -> float:
+    """Read every value of every column the panels read once (see ``bench_experiment.scan`` for why ``strlen``)."""
+    started = time.perf_counter()
+    for table, columns in ((tables["events"], EVENT_COLUMNS), (tables["surveys"], SURVEY_COLUMNS)):
+        table.aggregate(**{f"read_{c}": _every_value(table[c]) for c in columns}).execute()
+    return time.perf_counter() - started
+
+
+def panels(tables) -> float:
+    """The weekly market × period KPI panel with its treatment calendar."""
+    from analysis.metrics.impact.panels import kpi_panel
+
+    started = time.perf_counter()
+    kpi_panel(tables, period="week")
+    return time.perf_counter() - started
+
+
+def main() -> None:
+    """Time scan and panels in turns; print medians and the ratio to the scan."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=60_000)
+    parser.add_argument("--runs", type=int, default=5)
+    options = parser.parse_args()
+    from analysis.sources import connect, load_tables
+
+    data_dir = data_dir_for(options.users)
+    timings: dict[str, list[float]] = {"scan": [], "kpi_panel": []}
+    for _ in range(options.runs):
+        for name, task in (("scan", scan), ("kpi_panel", panels)):
+            tables = load_tables(data_dir, connect(), tables=["events", "surveys", "initiatives"])
+            timings[name].append(task(tables))
+    ratio = statistics.median(p / s for p, s in zip(timings["kpi_panel"], timings["scan"], strict=True))
+    events = load_tables(data_dir, connect(), tables=["events"])["events"].count().execute()
+    print(f"{options.users:,} users, {events:,} events, median of {options.runs} runs")
+    for name, values in timings.items():
+        print(f"  {name:12s} {statistics.median(values):7.2f} s")
+    print(f"  kpi_panel / scan {ratio:5.2f} x: {'within' if ratio <= 3 else 'NOT within'} 3x the scan")
+
+
+if __name__ == "__main__":
+    main()
