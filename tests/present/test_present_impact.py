@@ -331,3 +331,26 @@ def test_when_kpi_series_are_drawn_then_one_line_per_market_and_a_launch_marker_
     lines = figure.axes[0].lines
     assert [line.get_label() for line in lines if not line.get_label().startswith("_")] == ["JP", "US"]
     assert len(lines) == 3  # JP, US, and US's launch
+
+
+def test_when_every_frame_is_empty_then_each_view_says_so_without_error():
+    analysis = make_analysis("JP")
+    empty = dataclasses.replace(
+        analysis,
+        **{
+            name: getattr(analysis, name).iloc[:0]
+            for name in ("effects", "market_effects", "event_study", "pre_trends", "twfe", "series", "interrupted")
+        },
+        unestimable=analysis.unestimable.iloc[:0],
+    )
+    assert show.findings(empty) == ["There is no initiative to read in JP, 01 Jan 2025 to 30 Jun 2026."]
+    for table in (show.effects_table(empty), show.pre_trends_table(empty), show.twfe_table(empty)):
+        assert list(table.columns) == [""]
+    assert len(show.limitations(empty)) == 3  # markets, spill-overs, concurrent changes (GB is out of scope)
+    for figure in (
+        charts.plot_event_study(empty),
+        charts.plot_market_effects(empty),
+        charts.plot_interrupted(empty),
+        charts.plot_kpi_series(empty),
+    ):
+        assert len(figure.axes) == 1 and figure.axes[0].texts

@@ -143,9 +143,8 @@ def note_text(analysis: ImpactAnalysis, note: str) -> str:
 
 
 def _few_cluster_sentence(analysis: ImpactAnalysis) -> str:
-    did = analysis.effects[
-        (analysis.effects["design"] == "staggered_did") & analysis.effects["few_cluster_p_value"].map(_finite)
-    ]
+    effects = analysis.effects
+    did = effects[(effects["design"] == "staggered_did") & effects["few_cluster_p_value"].map(_finite)]
     if did.empty:
         return ""
     method = str(did["few_cluster_method"].iloc[0]) or "wild cluster bootstrap"
@@ -304,7 +303,7 @@ def limitations(analysis: ImpactAnalysis) -> list[str]:
             "test, but survey and seller KPIs can only be read for the whole market, where half the users were "
             "treated (intention-to-treat), so those effects understate the effect on a treated user."
         )
-    if (analysis.effects["design"] == "interrupted_time_series").any():
+    if not analysis.effects.empty and (analysis.effects["design"] == "interrupted_time_series").any():
         sentences.append(
             "Single-market interrupted time series have no comparison market: they assume the pre-launch trend "
             "would have continued, so any shift at the launch date, whatever its cause, counts as the effect."

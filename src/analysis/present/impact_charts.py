@@ -27,7 +27,7 @@ def plot_event_study(analysis: ImpactAnalysis, kpi: str | None = None):
     One panel per KPI (or only ``kpi``); the panels share nothing but the x axis, as KPIs have their own units.
     """
     study = analysis.event_study
-    if kpi is not None:
+    if kpi is not None and not study.empty:
         study = study[study["kpi"] == kpi]
     if study.empty:
         return empty_figure("No event study: no KPI was estimated by difference-in-differences in this scope.")
@@ -51,7 +51,9 @@ def plot_event_study(analysis: ImpactAnalysis, kpi: str | None = None):
 
 def plot_market_effects(analysis: ImpactAnalysis):
     """A forest plot per KPI: each treated market's relative effect with its interval; shaded: the target range."""
-    effects = analysis.market_effects.dropna(subset=["relative"])
+    effects = analysis.market_effects
+    if not effects.empty:
+        effects = effects.dropna(subset=["relative"])
     if effects.empty:
         return empty_figure("No per-market effects: the initiative did not launch in this scope.")
     kpis = list(dict.fromkeys(in_kpi_order(effects)["kpi"]))
@@ -112,7 +114,9 @@ def plot_interrupted(analysis: ImpactAnalysis):
 
 def plot_kpi_series(analysis: ImpactAnalysis, kpis: Sequence[str] = ("repeat_customer_rate", "seller_churn_hazard")):
     """Each KPI over time, one line per market, its launch marked by a dotted line in the market's colour."""
-    series = analysis.series[analysis.series["kpi"].isin(list(kpis))]
+    series = analysis.series
+    if not series.empty:
+        series = series[series["kpi"].isin(list(kpis))]
     if series.empty:
         return empty_figure(f"No series of {', '.join(kpi_label(k).lower() for k in kpis)} in this scope.")
     shown = [k for k in kpis if (series["kpi"] == k).any()]
