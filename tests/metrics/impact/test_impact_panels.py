@@ -179,3 +179,9 @@ def test_when_the_initiatives_table_is_missing_then_a_data_error_names_it():
     with pytest.raises(DataError) as raised:
         kpi_panel({"events": ibis.memtable(tiny_events())})
     assert raised.value.value == ["initiatives"]
+
+
+def test_when_no_session_falls_in_the_range_then_the_kpi_panel_is_empty_with_every_column():
+    tables = {"events": ibis.memtable(tiny_events()), "initiatives": ibis.memtable(tiny_initiatives())}
+    panel = kpi_panel(tables, period="month", start=date(2030, 1, 1), end=date(2030, 1, 31))
+    assert panel.empty and {"sessions", "conversion_rate", "first_treated_period", "treated"} <= set(panel.columns)

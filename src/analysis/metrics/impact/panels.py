@@ -357,9 +357,10 @@ def _executed(counts: ir.Table, by: list[str], columns: list[str]) -> pd.DataFra
     if start.dt.tz is not None:
         start = start.dt.tz_convert("UTC").dt.tz_localize(None)
     frame["period_start"] = start.dt.normalize().astype("datetime64[us]")
-    for column in by:  # a NULL group reads back as None on every engine
-        if frame[column].isna().any():
-            frame[column] = frame[column].astype(object).where(frame[column].notna(), None)
+    for column in by:  # a NULL group reads back as None on every engine; text groups stay text
+        values = frame[column].astype(object)
+        has_null = values.isna().any()
+        frame[column] = values.where(values.notna(), None) if has_null else values.astype("str")
     frame = frame.astype(dict.fromkeys(columns, "int64"))
     return frame[[*by, "period_start", *columns]].sort_values([*by, "period_start"], ignore_index=True)
 
