@@ -18,7 +18,14 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError, one_of
-from analysis.metrics.clv import ModelFitError, clv_by_group, fit_bg_nbd, fit_gamma_gamma, rfm_summary
+from analysis.metrics.clv import (
+    ModelFitError,
+    clv_by_group,
+    customer_lifetime_value,
+    fit_bg_nbd,
+    fit_gamma_gamma,
+    rfm_summary,
+)
 from analysis.metrics.retention.buyers import repeat_customer_rate
 from analysis.metrics.retention.cohorts import buyer_cohorts, seller_cohorts
 from analysis.metrics.retention.periods import PERIODS, as_date
@@ -87,7 +94,7 @@ class RetentionAnalysis:
         observed that long), ``active`` (of them, still active), ``actual`` (``active / cohort_size``), ``fitted``
         (the model's ``S(months)``, NaN without fit).
     sbg_projection
-        The model's projection from signup: ``period`` (months 0..``projection_months``), ``survival`` with
+        The model's projection from signup: ``period`` (months 1..``projection_months``), ``survival`` with
         ``survival_ci_low``/``_high`` (delta method on the logit scale); empty without fit.
     sbg_remaining
         Expected months, of the first ``projection_months`` after signup, that a new seller is active:
@@ -112,7 +119,8 @@ class RetentionAnalysis:
     clv_fits
         One row per currency: ``currency``, ``customers``, ``repeat_buyers`` (customers with a purchase in a second
         week), the BG/NBD ``r``, ``alpha``, ``a``, ``b`` and Gamma–Gamma ``p``, ``q``, ``gamma`` (NaN when not
-        fitted) and ``failure`` (why not; None when both fitted).
+        fitted), ``failure`` (why not; None when both fitted) and ``interval_failure`` (why CLV has no interval
+        although both fitted, e.g. a parameter draw with q ≤ 1; the estimate is then shown without one).
     repeat_revenue
         Per currency, the share of revenue from repeat buyers (customers with two or more orders in the scope):
         ``currency``, ``customers``, ``repeat_buyers``, ``revenue``, ``repeat_revenue``, ``share`` (their ratio)
@@ -385,7 +393,7 @@ def _sbg(grid: pd.DataFrame, projection_months: int) -> dict:
     survivors = [cells[cells["cohort"] == c].sort_values("periods_since")["active"].to_numpy() for c in chosen]
     try:
         fit = fit_shifted_beta_geometric(survivors)
-        projection = fit.projected_survival(range(projection_months + 1))
+        projection = fit.projected_survival(range(1, projection_months + 1))
         remaining = fit.expected_remaining_periods(tenure=0, horizon=projection_months)
     except SbgFitError as error:
         curve["fitted"] = np.nan
@@ -439,7 +447,10 @@ def _customer_value(
     clv["interval_stable"] = np.isfinite(low) & np.isfinite(high) & (low >= 0)
     for column in ("mean_clv", "mean_clv_ci_low", "mean_clv_ci_high", "total_clv"):
         clv[column] = clv[column].astype(float).where(~clv["too_small"].astype(bool))
-    fit_columns = ["currency", "customers", "repeat_buyers", "r", "alpha", "a", "b", "p", "q", "gamma", "failure"]
+    fit_columns = [
+        "currency", "customers", "repeat_buyers", "r", "alpha", "a", "b", "p", "q", "gamma", "failure",
+        "interval_failure",
+    ]  # fmt: skip
     fits = pd.DataFrame(fit_rows, columns=fit_columns)
     return clv[clv_columns], fits, repeat_revenue_share(sums)
 
@@ -465,23 +476,41 @@ def _value_of_currency(
         by=("segment",),
     ).reset_index(drop=True)  # fmt: skip  (the customer index is dropped here: no identifier goes further)
     row = {"currency": currency, "customers": len(summary), "repeat_buyers": int((summary["frequency"] > 0).sum())}
-    row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"), np.nan) | {"failure": None}
+    row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"), np.nan)
+    row |= {"failure": None, "interval_failure": None}
     try:
         bg_nbd = fit_bg_nbd(summary["frequency"], summary["recency"], summary["T"])
         row |= bg_nbd.params.to_dict()
         gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
         row |= gamma_gamma.params.to_dict()
-        # a parameter draw with q <= 1 (infinite mean spend) fails the interval too: stated, not raised
-        by_segment = clv_by_group(
-            summary, bg_nbd, gamma_gamma, by="segment", months=months, margin=margin,
-            discount_rate=discount_rate, period=CLV_PERIOD,
-        )  # fmt: skip
     except ModelFitError as error:
         fit_rows.append(row | {"failure": str(error)})
         return
+    options = {"months": months, "margin": margin, "discount_rate": discount_rate, "period": CLV_PERIOD}
+    try:
+        by_segment = clv_by_group(summary, bg_nbd, gamma_gamma, by="segment", **options)
+    except ModelFitError as error:  # a parameter draw with q <= 1 (infinite mean spend): the estimate, no interval
+        row["interval_failure"] = str(error)
+        by_segment = _mean_clv_without_interval(summary, bg_nbd, gamma_gamma, options)
     fit_rows.append(row)
     by_segment.insert(0, "currency", currency)
     clv_frames.append(by_segment)
+
+
+def _mean_clv_without_interval(summary: pd.DataFrame, bg_nbd, gamma_gamma, options: dict) -> pd.DataFrame:
+    clv = customer_lifetime_value(
+        bg_nbd,
+        gamma_gamma,
+        summary["frequency"],
+        summary["recency"],
+        summary["T"],
+        summary["monetary_value"],
+        **options,
+    )
+    grouped = summary.assign(clv=clv).groupby("segment", sort=True)["clv"]
+    out = grouped.agg(customers="size", mean_clv="mean", total_clv="sum").reset_index()
+    out["mean_clv_ci_low"] = out["mean_clv_ci_high"] = np.nan
+    return out
 
 
 def _check_parameters(
