@@ -1,0 +1,193 @@
+"""The post-initiative readout's inputs: one balanced market × period panel per KPI, the launches, the designs.
+
+Launch timing: a launch inside a period makes that period partly treated. The readout takes the period
+**containing** the launch as a market's first treated period, so its base period ``g − 1`` is fully untreated and
+event time 0 is diluted (noted ``partly_treated_periods``), never the next one (which would put a partly treated
+period in the baseline of every post-period comparison). :func:`~analysis.metrics.impact.calendar.treatment_calendar`
+flags those periods; the first treated period is recomputed here from ``launch_date``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from analysis.metrics.impact.calendar import period_start_of, treatment_calendar
+from analysis.metrics.impact.panels import kpi_panel
+from analysis.metrics.retention import repeat_customer_rate, seller_churn_hazard
+from analysis.scope import Scope
+
+
+@dataclass(frozen=True)
+class KpiSource:
+    """Where a KPI's panel comes from: the rate column and the count it is a share of, and how it is redrawn."""
+
+    value: str
+    denominator: str
+    kind: str = "share"  # "share" (binomial) or "nps" (multinomial)
+    session_based: bool = False  # measured on sessions, so a randomised market's arms are known
+
+
+SOURCES: dict[str, KpiSource] = {
+    "conversion_rate": KpiSource("conversion_rate", "sessions", session_based=True),
+    "cart_abandonment_rate": KpiSource("cart_abandonment_rate", "cart_sessions", session_based=True),
+    "csat_top2": KpiSource("csat_top2", "responses_csat"),
+    "nps": KpiSource("nps", "responses_nps", kind="nps"),
+    "repeat_customer_rate": KpiSource("rate", "customers"),
+    "seller_churn_hazard": KpiSource("hazard", "at_risk"),
+}
+PANEL_COLUMNS = [
+    "market",
+    "period_start",
+    "time",
+    "value",
+    "denominator",
+    "promoters",
+    "detractors",
+    "launch_date",
+    "first_treated_period",
+    "partly_treated",
+    "treated",
+]
+EMPTY_CELLS = "periods without observations (no denominator): left out of this KPI's panel"
+INCOMPLETE_PERIODS = "incomplete periods at the edges of the data: left out"
+
+
+def kpi_panels(
+    tables: Mapping[str, ir.Table], scope: Scope, *, initiative_id: str | None, kpis: Mapping[str, tuple[str, str]]
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+    """One balanced market × period panel per KPI of ``kpis`` (``{kpi: (period, direction)}``) over ``scope``'s dates.
+
+    Session and survey KPIs share one :func:`~analysis.metrics.impact.panels.kpi_panel` (one read of the events);
+    the repeat-customer rate comes from :func:`~analysis.metrics.retention.repeat_customer_rate` (complete quarters
+    only) and the seller churn hazard from :func:`~analysis.metrics.retention.seller_churn_hazard` (complete months).
+    Every market of the data is kept (the scope's market filter is not applied: the others are its comparisons).
+
+    Returns
+    -------
+    tuple
+        ``{kpi: panel}`` with columns :data:`PANEL_COLUMNS` (``value``: the rate; ``denominator``: sessions, cart
+        sessions, answers, customers or sellers at risk; ``promoters``, ``detractors``: NPS counts, else NaN;
+        the launch columns with the containing-period rule), sorted by market and period; and the markets left out
+        of a KPI's panel: ``kpi``, ``market``, ``reason``.
+    """
+    options = {"start": scope.start, "end": scope.end}
+    initiatives = tables["initiatives"]
+    frames: dict[str, pd.DataFrame] = {}
+    monthly = [kpi for kpi in kpis if kpi in SOURCES and SOURCES[kpi].denominator in _PANEL_COUNTS]
+    if monthly:
+        shared = kpi_panel(tables, period="month", initiative_id=initiative_id, **options)
+        frames.update({kpi: shared for kpi in monthly if SOURCES[kpi].denominator in shared.columns})
+    if "repeat_customer_rate" in kpis and "orders" in tables:
+        repeat = repeat_customer_rate(
+            tables["orders"], by=("market",), period=kpis["repeat_customer_rate"][0], **options
+        )
+        frames["repeat_customer_rate"] = repeat[repeat["complete"]]
+    if "seller_churn_hazard" in kpis and "sellers" in tables:
+        hazard = seller_churn_hazard(tables["sellers"], by=("market",), **options)
+        frames["seller_churn_hazard"] = hazard[hazard["complete"]].rename(columns={"month": "period_start"})
+    panels, dropped = {}, []
+    for kpi, frame in frames.items():
+        panel, left_out = _balanced(frame, kpi, initiatives, initiative_id, kpis[kpi][0])
+        panels[kpi] = panel
+        dropped += [{"kpi": kpi, "market": market, "reason": EMPTY_CELLS} for market in left_out]
+    return panels, pd.DataFrame(dropped, columns=["kpi", "market", "reason"])
+
+
+_PANEL_COUNTS = {"sessions", "cart_sessions", "responses_csat", "responses_nps"}
+
+
+def _balanced(
+    frame: pd.DataFrame, kpi: str, initiatives, initiative_id: str | None, period: str
+) -> tuple[pd.DataFrame, list[str]]:
+    source = SOURCES[kpi]
+    rows = pd.DataFrame(
+        {
+            "market": frame["market"].astype(str).to_numpy(),
+            "period_start": pd.to_datetime(frame["period_start"]).astype("datetime64[us]").to_numpy(),
+            "value": frame[source.value].astype(float).to_numpy(),
+            "denominator": frame[source.denominator].fillna(0).astype("int64").to_numpy(),
+            "promoters": frame["promoters"].astype(float).to_numpy() if source.kind == "nps" else np.nan,
+            "detractors": frame["detractors"].astype(float).to_numpy() if source.kind == "nps" else np.nan,
+        }
+    )
+    periods = sorted(rows["period_start"].unique())
+    grid = pd.MultiIndex.from_product([sorted(rows["market"].unique()), periods], names=["market", "period_start"])
+    rows = rows.set_index(["market", "period_start"]).reindex(grid).reset_index()
+    rows["denominator"] = rows["denominator"].fillna(0).astype("int64")
+    empty = rows.groupby("market")["denominator"].min() <= 0
+    left_out = sorted(empty.index[empty])
+    rows = rows[~rows["market"].isin(left_out)]
+    calendar = launch_calendar(initiatives, periods, initiative_id=initiative_id, period=period)
+    rows = rows.merge(calendar.drop(columns="time"), on=["market", "period_start"], how="left")
+    rows["time"] = rows["period_start"].map({start: position + 1 for position, start in enumerate(periods)})
+    rows["first_treated_period"] = rows["first_treated_period"].fillna(0).astype("int64")
+    rows["partly_treated"] = rows["partly_treated"].fillna(False).astype(bool)
+    rows["treated"] = rows["treated"].fillna(False).astype(bool)
+    return rows[PANEL_COLUMNS].sort_values(["market", "period_start"], ignore_index=True), left_out
+
+
+def launch_calendar(initiatives, periods, *, initiative_id: str | None, period: str) -> pd.DataFrame:
+    """The treatment calendar with the period **containing** the launch as the first treated period.
+
+    Columns ``market, period_start, time, launch_date, first_treated_period`` (0: never, or launched after the
+    last period; 1: launched in or before the first period), ``partly_treated`` (the launch falls after the
+    period's first day) and ``treated`` (the period is on or after the containing period, so ``partly_treated``
+    periods count as treated).
+    """
+    calendar = treatment_calendar(initiatives, periods, initiative_id=initiative_id, period=period)
+    starts = pd.Series(sorted(calendar["period_start"].unique())).astype("datetime64[us]")
+    containing = period_start_of(calendar["launch_date"], period)
+    position = starts.searchsorted(containing.to_numpy(), side="left") + 1
+    inside = containing.notna() & (containing <= starts.iloc[-1])
+    first = pd.Series(np.where(inside, np.maximum(position, 1), 0), index=calendar.index)
+    first = first.where(~(containing.notna() & (containing < starts.iloc[0])), 1)
+    calendar["first_treated_period"] = first.astype("int64")
+    calendar["treated"] = (calendar["first_treated_period"] > 0) & (
+        calendar["time"] >= calendar["first_treated_period"]
+    )
+    return calendar[
+        ["market", "period_start", "time", "launch_date", "first_treated_period", "partly_treated", "treated"]
+    ]
+
+
+def randomised_markets(events: ir.Table, launches: pd.DataFrame) -> set[str]:
+    """Markets whose events carry an A/B arm (``variant`` filled) on or after their launch: an experiment ran there.
+
+    One small aggregation in the engine over the ``market``, ``variant`` and ``event_time`` columns.
+    """
+    if "variant" not in events.columns:
+        return set()
+    armed = events.filter(events.variant.notnull() & (events.variant != ""))
+    seen = armed.group_by("market").aggregate(last=armed.event_time.max()).execute()
+    launch = launches.set_index("market")["launch_date"]
+    randomised = set()
+    for market, last in zip(seen["market"].astype(str), pd.to_datetime(seen["last"]), strict=True):
+        moment = last.tz_convert("UTC").tz_localize(None) if last.tzinfo is not None else last
+        if market in launch.index and pd.notna(launch[market]) and moment >= launch[market]:
+            randomised.add(market)
+    return randomised
+
+
+def launch_table(initiatives: pd.DataFrame, markets: list[str], scope: Scope, randomised: set[str]) -> pd.DataFrame:
+    """``market, launch_date, randomised, in_scope``: one row per market of the data or of the initiative."""
+    launch = dict(
+        zip(
+            initiatives["market"].astype(str),
+            pd.to_datetime(initiatives["launch_date"]).astype("datetime64[us]"),
+            strict=True,
+        )
+    )
+    every = sorted(set(markets) | set(launch))
+    return pd.DataFrame(
+        {
+            "market": every,
+            "launch_date": pd.Series([launch.get(m, pd.NaT) for m in every], dtype="datetime64[us]"),
+            "randomised": [m in randomised for m in every],
+            "in_scope": [scope.market in ("ALL", m) for m in every],
+        }
+    )
