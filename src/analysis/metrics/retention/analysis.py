@@ -452,6 +452,8 @@ def _customer_value(
         "interval_failure",
     ]  # fmt: skip
     fits = pd.DataFrame(fit_rows, columns=fit_columns)
+    for column in ("failure", "interval_failure"):  # None, not NaN, where there is nothing to say
+        fits[column] = pd.Series([row[column] for row in fit_rows], index=fits.index, dtype=object)
     return clv[clv_columns], fits, repeat_revenue_share(sums)
 
 
