@@ -206,7 +206,8 @@ class BootstrapEffect:
     baseline
         ``level − effect``: the counterfactual level.
     relative, relative_ci_low, relative_ci_high
-        ``effect / baseline`` and the percentile interval of the draws' ``effect_d / (level_d − effect_d)``.
+        ``effect / baseline`` and the percentile interval of the draws' ``effect_d / (level_d − effect_d)``; NaN
+        when the baseline is not positive (a score such as NPS below zero has no meaningful relative change).
     p_value
         Two-sided percentile p-value of "no effect": ``2 (1 + draws on the far side of 0) / (draws + 1)``, capped at 1.
     """
@@ -233,6 +234,9 @@ def bootstrap_effect(
     with np.errstate(divide="ignore", invalid="ignore"):
         relatives = effects / (levels - effects)
         relative = effect / (level - effect)
+    if not level - effect > 0:
+        relatives = np.full_like(effects, np.nan)
+        relative = np.nan
     quantiles = [alpha / 2, 1 - alpha / 2]
     low, high = np.quantile(effects, quantiles)
     relative_low, relative_high = (
