@@ -35,8 +35,7 @@ def plot_cohort_heatmap(analysis: RetentionAnalysis, who: str = "sellers"):
     shares = shares.reindex(sorted(grid["cohort"].unique())).sort_index(axis=1)
     sizes = grid.groupby("cohort")["cohort_size"].first().reindex(shares.index)
     figure, axis = plt.subplots(figsize=(9, 0.32 * len(shares) + 1.8))
-    colours = plt.get_cmap("viridis").copy()
-    colours.set_bad("white")  # NaN, i.e. not yet observable, stays blank
+    colours = plt.get_cmap("viridis").with_extremes(bad="white")  # NaN, i.e. not yet observable, stays blank
     image = axis.imshow(np.ma.masked_invalid(shares.to_numpy(dtype=float) * 100), aspect="auto", cmap=colours,
                         vmin=0, vmax=100, interpolation="nearest")  # fmt: skip
     axis.set_yticks(range(len(shares)), [f"{c} (n={int(n):,})" for c, n in zip(shares.index, sizes, strict=True)])
