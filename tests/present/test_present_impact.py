@@ -132,7 +132,11 @@ def make_analysis(market: str = "ALL", **replaced) -> ImpactAnalysis:
         "series": series,
         "interrupted": interrupted,
         "unestimable": pd.DataFrame(
-            {"kpi": ["seller_churn_hazard"], "market": ["ALL"], "reason": ["too few sellers at risk"]}
+            {
+                "kpi": ["seller_churn_hazard", "seller_churn_hazard"],
+                "market": ["NL", "JP"],
+                "reason": ["too few sellers at risk", "too few sellers at risk"],
+            }
         ),
     }
     return ImpactAnalysis(**(fields | replaced))
@@ -224,10 +228,11 @@ def test_when_the_initiative_never_launched_then_each_kpi_says_there_is_no_effec
 def test_when_did_was_used_then_the_few_cluster_pre_trend_and_twfe_sentences_follow_the_kpis():
     sentences = show.findings(make_analysis())
     assert sentences[6:] == [
-        f"With only 8 markets as clusters, cluster-robust standard errors run too small, so a few-cluster check "
-        f"({WEBB}) stands beside each difference-in-differences: conversion rate p = 0.031 (DiD p = 0.0004); "
-        "cart abandonment p = 0.06 (DiD p = 0.001); csat (share rating 4–5) p = 0.02 (DiD p = 0.0001); nps p = 0.09 "
-        "(DiD p = 0.012). The verdicts use the difference-in-differences intervals (session-sampling bootstrap).",
+        "With only 8 markets as clusters, cluster-robust standard errors run too small, so each "
+        f"difference-in-differences has a few-cluster check beside it, a {WEBB}: conversion rate p = 0.031 (DiD "
+        "p = 0.0004); cart abandonment p = 0.06 (DiD p = 0.001); csat (share rating 4–5) p = 0.02 (DiD p = 0.0001); "
+        "nps p = 0.09 (DiD p = 0.012). The verdicts use the difference-in-differences intervals: session-sampling "
+        "bootstrap.",
         "Pre-trend check (joint test that every pre-launch effect is zero): no sign of diverging trends before the "
         "launches for conversion rate (p = 0.55); trends already diverged before the launches for nps (p = 0.01), "
         "so their difference-in-differences estimates rest on an assumption the data do not support.",
@@ -291,7 +296,7 @@ def test_when_limitations_are_listed_then_they_count_the_markets_and_name_the_ra
     assert "(spill-overs)" in sentences[1] and "changed in a market at its launch" in sentences[2]
     assert any(s.startswith("In GB the initiative ran as an A/B test") for s in sentences)
     assert any(s.startswith("Single-market interrupted time series") for s in sentences)
-    assert sentences[-1] == "Not estimated: seller churn hazard in ALL (too few sellers at risk)."
+    assert sentences[-1] == "Not estimated: seller churn hazard in JP and NL (too few sellers at risk)."
 
 
 def test_when_the_event_study_is_drawn_then_one_panel_per_kpi_with_band_zero_and_launch_lines():

@@ -155,9 +155,9 @@ def _few_cluster_sentence(analysis: ImpactAnalysis) -> str:
     )
     inference = _join(list(dict.fromkeys(str(i) for i in did["inference"] if i)))
     return (
-        f"With only {markets} markets as clusters, cluster-robust standard errors run too small, so a few-cluster "
-        f"check ({method}) stands beside each difference-in-differences: {listed}. The verdicts use the "
-        f"difference-in-differences intervals ({inference or 'as stated in the table'})."
+        f"With only {markets} markets as clusters, cluster-robust standard errors run too small, so each "
+        f"difference-in-differences has a few-cluster check beside it, a {method}: {listed}. The verdicts use the "
+        f"difference-in-differences intervals{': ' + inference if inference else ''}."
     )
 
 
@@ -308,8 +308,10 @@ def limitations(analysis: ImpactAnalysis) -> list[str]:
             "Single-market interrupted time series have no comparison market: they assume the pre-launch trend "
             "would have continued, so any shift at the launch date, whatever its cause, counts as the effect."
         )
-    for row in analysis.unestimable.itertuples():
-        sentences.append(f"Not estimated: {kpi_label(row.kpi).lower()} in {row.market} ({row.reason}).")
+    # one sentence per KPI and reason, however many markets share it
+    for (kpi, reason), rows in analysis.unestimable.groupby(["kpi", "reason"], sort=False):
+        markets = _join(sorted(rows["market"].astype(str).unique()))
+        sentences.append(f"Not estimated: {kpi_label(kpi).lower()} in {markets} ({reason}).")
     return sentences
 
 
