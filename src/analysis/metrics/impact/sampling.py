@@ -234,6 +234,7 @@ def bootstrap_effect(
     with np.errstate(divide="ignore", invalid="ignore"):
         relatives = effects / (levels - effects)
         relative = effect / (level - effect)
+    relatives = np.where(np.isfinite(relatives), relatives, np.nan)
     if not level - effect > 0:
         relatives = np.full_like(effects, np.nan)
         relative = np.nan
