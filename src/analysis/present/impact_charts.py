@@ -106,8 +106,9 @@ def plot_interrupted(analysis: ImpactAnalysis):
         axis.plot(rows["period_start"], rows["counterfactual"] * scale, "--", color=REFERENCE_COLOUR)
         axis.plot(rows["period_start"], rows["actual"] * scale, "o-", color=BAR_COLOUR, label="actual")
         axis.set_ylabel(unit)
-        axis.set_title(f"{kpi_label(name)}: {method} counterfactual (weaker evidence: no comparison market)")
-        axis.legend(loc="best", fontsize="small")
+        axis.set_title(f"{kpi_label(name)}: {method} counterfactual")
+        axis.legend(loc="upper left", fontsize="small")
+    figure.suptitle("Single-market designs: weaker evidence, no comparison market", fontsize="medium")
     figure.tight_layout()
     return figure
 
