@@ -323,6 +323,11 @@ def test_when_no_single_market_design_was_used_then_the_interrupted_chart_says_w
     analysis = make_analysis()
     figure = charts.plot_interrupted(analysis)
     assert len(figure.axes) == 2 and len(figure.axes[0].lines) == 2  # counterfactual, actual (+ band)
+    assert figure.axes[0].get_title() == "Repeat-customer rate: segmented counterfactual"
+    market_effects = analysis.market_effects.copy()
+    market_effects.loc[len(market_effects)] = ["repeat_customer_rate", "AU", "interrupted_time_series"] + [0.1] * 6
+    named = charts.plot_interrupted(dataclasses.replace(analysis, market_effects=market_effects))
+    assert named.axes[1].get_title() == "Repeat-customer rate in AU: structural counterfactual"
     empty = charts.plot_interrupted(dataclasses.replace(analysis, interrupted=analysis.interrupted.iloc[:0]))
     assert "No single-market design was used" in empty.axes[0].texts[0].get_text()
 

@@ -106,7 +106,7 @@ def plot_interrupted(analysis: ImpactAnalysis):
         axis.plot(rows["period_start"], rows["counterfactual"] * scale, "--", color=REFERENCE_COLOUR)
         axis.plot(rows["period_start"], rows["actual"] * scale, "o-", color=BAR_COLOUR, label="actual")
         axis.set_ylabel(unit)
-        axis.set_title(f"{kpi_label(name)}: {method} counterfactual")
+        axis.set_title(f"{kpi_label(name)}{_single_market(analysis, name)}: {method} counterfactual")
         axis.legend(loc="upper left", fontsize="small")
     figure.suptitle("Single-market designs: weaker evidence, no comparison market", fontsize="medium")
     figure.tight_layout()
@@ -146,6 +146,15 @@ def _scale(kpi: str, difference: bool) -> tuple[float, str]:
     if kpi in SCORE_KPIS:
         return 1.0, "score points" if difference else "score"
     return 100.0, "percentage points" if difference else "%"
+
+
+def _single_market(analysis: ImpactAnalysis, kpi: str) -> str:
+    """' in US': the market a KPI's single-market design was read in, when the per-market effects name it."""
+    effects = analysis.market_effects
+    if effects.empty:
+        return ""
+    markets = effects.loc[(effects["kpi"] == kpi) & (effects["design"] == "interrupted_time_series"), "market"]
+    return f" in {', '.join(sorted(markets.astype(str).unique()))}" if len(markets) else ""
 
 
 def _level(analysis: ImpactAnalysis) -> str:
