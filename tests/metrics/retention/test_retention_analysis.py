@@ -219,6 +219,7 @@ def demo_tables():
     return {name: ibis.memtable(frame) for name, frame in generate_demo_tables(users=60_000, seed=12).items()}
 
 
+@pytest.mark.slow  # 60,000 users: the whole analysis, CLV fits included, takes about 15 s
 def test_when_a_treated_market_is_read_on_the_demo_then_post_launch_retention_holds_the_planted_0_947(demo_tables):
     analysis = analyse_retention(demo_tables, Scope.parse("US", "2025-01-01", "2026-06-30"))
     retention = analysis.seller_retention.set_index("quarter")
