@@ -258,7 +258,10 @@ def estimate_kpi(
     offset = list(KPIS).index(kpi)
     data = KpiPanel.of(did_frame, kpi, draws=draws, seed=seed + offset) if not did_frame.empty else None
     result = KpiResult(row)
-    own = {m: market_effect(m, data, kpi, arms, experiments, launch.get(m, pd.NaT), alpha) for m in wanted}
+    own = {
+        m: market_effect(m, data, kpi, arms, experiments, launch.get(m, pd.NaT), alpha, verify=scope.market == m)
+        for m in wanted
+    }
     for market, effect in own.items():
         if effect.design in ("not_estimable",):
             result.unestimable.append({"kpi": kpi, "market": market, "reason": effect.reason})
@@ -299,7 +302,7 @@ def _all_markets(
             result.interrupted = effect.interrupted
             return effect
         try:
-            estimate = did_estimate(data, alpha=alpha)
+            estimate = did_estimate(data, alpha=alpha, verify=True)
         except DataError as error:
             result.unestimable.append({"kpi": kpi, "market": "ALL", "reason": str(error)})
             return MarketEffect("not_estimable", reason=str(error))

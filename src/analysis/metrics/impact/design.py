@@ -77,6 +77,7 @@ def kpi_panels(
     """
     options = {"start": scope.start, "end": scope.end}
     initiatives = tables["initiatives"]
+    initiatives = initiatives.execute() if isinstance(initiatives, ir.Table) else initiatives  # read once
     frames: dict[str, pd.DataFrame] = {}
     monthly = [kpi for kpi in kpis if kpi in SOURCES and SOURCES[kpi].denominator in _PANEL_COUNTS]
     if monthly:

@@ -101,11 +101,11 @@ class Estimate:
     comparisons: list[str]
 
 
-def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None) -> Estimate:
+def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None, verify: bool = False) -> Estimate:
     """Callaway & Sant'Anna over ``panel`` (all cohorts, or one ``cohort``) with its bootstrap interval.
 
-    The linear maps are checked against :func:`~analysis.metrics.impact.staggered.callaway_santanna` on the
-    observed rates (once per estimate), so the bootstrap re-runs exactly that estimator.
+    With ``verify`` the linear maps are checked against :func:`~analysis.metrics.impact.staggered.callaway_santanna`
+    on the observed rates (the scope's estimate of each KPI is), so the bootstrap re-runs exactly that estimator.
 
     Raises
     ------
@@ -118,6 +118,10 @@ def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None) ->
     maps = did_maps(first, len(panel.periods), only=cohort)
     flat = panel.draws.reshape(panel.draws.shape[0], -1)
     effect = bootstrap_effect(maps.simple, maps.simple_level, panel.rates, flat, alpha)
+    treated = [m for m, f, e in zip(panel.markets, first, estimable, strict=True) if e and f > 1]
+    comparisons = [m for m, f in zip(panel.markets, first, strict=True) if f == 0 or f > len(panel.periods)]
+    if not verify:
+        return Estimate(effect, maps, panel, treated, comparisons)
     frame = pd.DataFrame(
         {
             "market": np.repeat(panel.markets, len(panel.periods)),
@@ -132,8 +136,6 @@ def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None) ->
     else:
         groups = reference.aggregate("group").effects.set_index("group")["att"]
         check_against(maps, panel.rates, float(groups.loc[cohort]))
-    treated = [m for m, f, e in zip(panel.markets, first, estimable, strict=True) if e and f > 1]
-    comparisons = [m for m, f in zip(panel.markets, first, strict=True) if f == 0 or f > len(panel.periods)]
     return Estimate(effect, maps, panel, treated, comparisons)
 
 
@@ -278,7 +280,15 @@ def bootstrap_values(effect: BootstrapEffect) -> dict:
 
 
 def market_effect(
-    market: str, data: KpiPanel | None, kpi: str, arms: set[str], experiments: dict, launch, alpha: float
+    market: str,
+    data: KpiPanel | None,
+    kpi: str,
+    arms: set[str],
+    experiments: dict,
+    launch,
+    alpha: float,
+    *,
+    verify: bool = False,
 ) -> MarketEffect:
     """One market's own effect: randomised, its cohort's DiD (its cohort-mates left out), ITS, or why not."""
     if market in arms:
@@ -303,7 +313,7 @@ def market_effect(
             return MarketEffect("not_estimable", reason=str(error))
         return MarketEffect("interrupted_time_series", values, interrupted=rows, inference=HAC)
     try:
-        estimate = did_estimate(own, alpha=alpha, cohort=first)
+        estimate = did_estimate(own, alpha=alpha, cohort=first, verify=verify)
     except DataError as error:
         return MarketEffect("not_estimable", reason=str(error))
     return MarketEffect("staggered_did", bootstrap_values(estimate.effect), estimate=estimate)
