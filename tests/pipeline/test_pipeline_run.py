@@ -21,6 +21,7 @@ from analysis.cli import main
 from analysis.config import PROJECT_ROOT
 from analysis.pipeline import NotebookError, load_run_config, run_reports
 from analysis.pipeline.provenance import git_version
+from analysis.pipeline.run import duration, time_left
 
 CONFIG = """\
 data_dir: data
@@ -121,14 +122,31 @@ def test_when_run_finishes_then_progress_has_one_line_per_report(runs):
     lines = runs["lines"]
 
     assert lines[0].startswith(f"run {runs['first'].run_id}: 4 reports on 2 workers")
-    finished = sorted(re.sub(r"\[\d/4\] ", "", line) for line in lines[1:])
-    assert [re.sub(r" \d+\.\ds", " <s>", line) for line in finished] == [
+    reports = lines[1:-1]
+    finished = sorted(re.sub(r"\[\d/4\] ", "", line) for line in reports)
+    assert [re.sub(r" \d+\.\ds", " <s>", re.sub(r", (about \dm\d\ds left|done)$", "", line)) for line in finished] == [
         "broken DE failed <s> (ValueError: no orders for DE (in cell In [4]))",
         "broken FR failed <s> (ValueError: no orders for FR (in cell In [4]))",
         "chart DE ok <s>",
         "chart FR ok <s>",
     ]
-    assert sorted(line.split("]")[0] for line in lines[1:]) == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert sorted(line.split("]")[0] for line in reports) == ["[1/4", "[2/4", "[3/4", "[4/4"]
+    assert [line.endswith("left") for line in reports] == [True, True, True, False]  # the last says "done"
+
+
+def test_when_run_finishes_then_a_closing_line_counts_and_names_the_failed_reports(runs):
+    closing = runs["lines"][-1]
+
+    assert re.fullmatch(
+        rf"2 ok, 2 failed in \dm\d\ds -> \S+/{runs['first'].run_id}/index.html; failed: broken \[DE\], broken \[FR\]",
+        closing,
+    ), closing
+
+
+def test_when_reports_finish_at_a_steady_pace_then_the_time_left_extrapolates_it():
+    assert time_left(elapsed=30.0, done=3, total=9) == "about 1m00s left"
+    assert time_left(elapsed=30.0, done=9, total=9) == "done"
+    assert duration(372.4) == "6m12s"
 
 
 def test_when_a_notebook_fails_then_its_executed_notebook_and_error_page_are_kept(runs):
@@ -183,6 +201,7 @@ def test_when_run_finishes_then_manifest_records_config_results_and_provenance(r
         "notebook": "chart",
         "per_market": True,
         "markets": None,
+        "with_all": False,
         "parameters": {"label": "<b>hello</b>"},
     }
     entries = {(e["notebook"], e["market"]): e for e in manifest["results"]}

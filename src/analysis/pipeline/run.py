@@ -29,7 +29,7 @@ from analysis.pipeline.manifest import (
     remove_partials,
     settle_dead_runs,
 )
-from analysis.pipeline.paths import PathScrubber, shown_path
+from analysis.pipeline.paths import PathScrubber, parameter_path, shown_path
 from analysis.pipeline.plan import ConfigError, RunConfig, plan_reports
 from analysis.pipeline.provenance import collect_provenance
 from analysis.pipeline.workers import stop_signals
@@ -79,7 +79,9 @@ def run_reports(
     jobs
         worker processes; the number of CPU cores when None.
     progress
-        called with one line per finished report, e.g. ``[3/8] data_overview DE ok 4.1s``.
+        called with one line per finished report with the time left at the pace so far, e.g. ``[3/8]
+        data_overview DE ok 4.1s, about 0m12s left``, and a closing line, e.g. ``7 ok, 1 failed in 0m31s ->
+        reports/<run-id>/index.html; failed: funnel [JP]``.
 
     Returns
     -------
@@ -146,13 +148,17 @@ def run_reports(
         write_indexes(reports_dir, run_id)  # the run's page exists (and links) from the start
     progress(f"run {run_id}: {len(tasks)} reports on {workers} workers -> {run_dir}")
 
+    clock = time.perf_counter()
+
     def report_progress(result: NotebookResult, done: int, total: int) -> None:
         finished.append(result)
         save(manifest | {"results": [_result_entry(r, run_dir) for r in finished]})
         error = f" ({result.error})" if result.error else ""
-        progress(f"[{done}/{total}] {result.notebook} {result.market} {result.status} {result.seconds:.1f}s{error}")
+        left = time_left(time.perf_counter() - clock, done, total)
+        progress(
+            f"[{done}/{total}] {result.notebook} {result.market} {result.status} {result.seconds:.1f}s{error}, {left}"
+        )
 
-    clock = time.perf_counter()
     with stop_signals():
         outcome = run_in_pool(tasks, workers, report_progress) if tasks else PoolOutcome()
     remove_partials(run_dir)  # stopped workers may have left some
@@ -166,7 +172,36 @@ def run_reports(
     save(manifest)
     with _reports_folder(reports_dir):
         write_indexes(reports_dir, run_id)
+    progress(closing_line(run, manifest["seconds"]))
     return run
+
+
+def duration(seconds: float) -> str:
+    """``6m12s``: minutes and seconds, for progress lines."""
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes}m{rest:02d}s"
+
+
+def time_left(elapsed: float, done: int, total: int) -> str:
+    """The time the remaining reports take at the pace so far (reports finished per second of the run's clock)."""
+    if done >= total:
+        return "done"
+    return f"about {duration(elapsed / done * (total - done))} left"
+
+
+def closing_line(run: RunResult, seconds: float) -> str:
+    """``47 ok, 1 failed in 6m12s -> reports/<run-id>/index.html; failed: funnel [JP]`` (failed reports named).
+
+    The index is named relative to the project when inside it; a reports folder elsewhere is named in full, since
+    this line is for the person at the terminal, not a deliverable.
+    """
+    made = sum(1 for result in run.results if result.status == OK)
+    line = f"{made} ok, {len(run.failed)} failed in {duration(seconds)} -> {parameter_path(run.run_dir / 'index.html')}"
+    if run.interrupted:
+        line += " (interrupted)"
+    if run.failed:
+        line += "; failed: " + ", ".join(f"{result.notebook} [{result.market}]" for result in run.failed)
+    return line
 
 
 class ReportsFolderError(ReportError):
