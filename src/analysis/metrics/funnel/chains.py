@@ -6,9 +6,10 @@ Events are ordered by time; events at the same time are ordered by their step's 
 hides a step), and events that are not funnel steps come after the steps at that time.
 
 Everything here is Ibis expressions, so the same code runs on DuckDB and Spark; only the ordered mode executes as it
-goes, materialising its passes. On DuckDB, the ordered mode's depths (without chain times) come instead from
-:mod:`analysis.metrics.funnel.duckdb_path`, which gives the same results several times faster (tests compare the
-two). The algorithms here are window functions over each unit's events, never self-joins across steps:
+goes, materialising its passes. On DuckDB, every mode's depths and chain times come instead from list paths
+(:mod:`analysis.metrics.funnel.duckdb_path` for the ordered depths, :mod:`analysis.metrics.funnel.duckdb_chains` for
+the rest), which give the same results several times faster (tests compare them with this version). The algorithms
+here are window functions over each unit's events, never self-joins across steps:
 
 ``ordered``
     ClickHouse's own rule: a step-j event extends the chain with the *latest start* among the chains that reached step
@@ -40,7 +41,7 @@ import ibis
 import ibis.expr.types as ir
 
 from analysis.errors import ParameterError
-from analysis.metrics.funnel import duckdb_path
+from analysis.metrics.funnel import duckdb_chains, duckdb_path
 
 MODES: tuple[str, ...] = ("ordered", "strict_order", "any_order")
 UNIT_KEYS: dict[str, tuple[str, ...]] = {"user": ("user_id",), "session": ("user_id", "session_id")}
@@ -239,13 +240,20 @@ def unit_chains(
         ``strict_order`` modes), also ``step_1_time`` … ``step_<k>_time``: the times of the chain that defines the depth
         (see the module docstring); null beyond the depth, and ``step_1_time`` is ``first_step_time`` at depth 1.
 
-    On DuckDB the ordered mode's depths come from :mod:`analysis.metrics.funnel.duckdb_path` (same results, much
-    faster); ``portable=True`` forces the window-function version used on every other engine.
+    On DuckDB the ordered mode's depths come from :mod:`analysis.metrics.funnel.duckdb_path`, and chain times and
+    the other modes from :mod:`analysis.metrics.funnel.duckdb_chains` (same results, much faster);
+    ``portable=True`` forces the window-function version used on every other engine.
     """
     keys = list(UNIT_KEYS[unit])
+    shown = [*keys, *[column for column in by if column not in keys], "first_step_time", "depth"]
     if mode == "ordered" and not chain_times and not portable and duckdb_path.supports(events, steps):
         with duckdb_path.ordered_depths(events, steps, window, keys, by) as depths:
-            yield depths.select(*keys, *[column for column in by if column not in keys], "first_step_time", "depth")
+            yield depths.select(*shown)
+        return
+    if not portable and duckdb_chains.supports_mode(events, steps, mode, chain_times):
+        times = [f"step_{m + 1}_time" for m in range(len(steps))] if chain_times else []
+        with duckdb_chains.unit_chains(events, steps, window, keys, by, mode=mode, chain_times=chain_times) as chains:
+            yield chains.select(*shown, *times)
         return
     interval = window_interval(window)
     k = len(steps)

@@ -69,27 +69,48 @@ def ordered_depths(
 
     A context manager: the result is a temporary DuckDB view, dropped on exit.
     """
+
+    def body(source_sql: str, touch: _Touch, window_us: int, zoned: bool) -> str:
+        return _depths_sql(source_sql, list(steps), window_us, list(keys), touch, zoned=zoned)
+
+    with unit_view(events, window, keys, by, body) as table:
+        yield table
+
+
+@contextmanager
+def unit_view(events: ir.Table, window: timedelta, keys: Sequence[str], by: Sequence[str], body) -> Iterator[ir.Table]:
+    """The per-unit query ``body(source_sql, touch, window_us, zoned)`` as a temporary DuckDB view (dropped on exit).
+
+    ``source_sql`` selects the unit keys, the breakdown columns, ``event_time`` and ``event_name`` of the events with a
+    time. The view's ``depth`` becomes ``int16``, and ``first_step_time``, every ``step_<m>_time`` and the breakdown
+    columns take the events table's types.
+    """
     keys, extra = list(keys), [column for column in by if column not in keys]
     source = events.filter(events[TIME].notnull()).select(*keys, *extra, TIME, "event_name")
     backend = ibis.get_backend(source)
     # The view's SQL names the source's tables; a pandas frame wrapped as an Ibis memtable becomes a DuckDB table
     # only when Ibis first runs an expression over it (and stays one), so an empty slice is run first.
     backend.to_pyarrow(source.limit(0))
-    name = f"_funnel_depths_{uuid.uuid4().hex}"
+    name = f"_funnel_units_{uuid.uuid4().hex}"
     window_us = round(window / timedelta(microseconds=1))
     zoned = getattr(events.schema()[TIME], "timezone", None) is not None
-    touch = _first_touch(events, extra)
-    body = _depths_sql(backend.compile(source), list(steps), window_us, keys, touch, zoned=zoned)
+    sql = body(backend.compile(source), _first_touch(events, extra), window_us, zoned)
     # raw_sql: Backend.sql() and Table.sql() fail on Ibis 12 + DuckDB 2.0 (they call fetch_arrow_table, which
     # DuckDB 2.0 removed), so the query becomes a temporary view that Ibis then reads as a table.
-    backend.raw_sql(f"CREATE TEMP VIEW {_identifier(name)} AS {body}")
+    backend.raw_sql(f"CREATE TEMP VIEW {_identifier(name)} AS {sql}")
     try:
         table = backend.table(name)
+        time_type = events[TIME].type()
         columns = {column: table[column].cast(events[column].type()) for column in extra}
-        first_step_time = table.first_step_time.cast(events[TIME].type())
-        yield table.mutate(depth=table.depth.cast("int16"), first_step_time=first_step_time, **columns)
+        times = {column: table[column].cast(time_type) for column in table.columns if column.endswith("_time")}
+        yield table.mutate(depth=table.depth.cast("int16"), **times, **columns)
     finally:
         backend.drop_view(name, force=True)
+
+
+def timestamp_sql(microseconds: str, *, zoned: bool) -> str:
+    """SQL of the timestamp ``microseconds`` after the epoch (with a time zone when ``zoned``)."""
+    return f"to_timestamp(0) + to_microseconds({microseconds})" if zoned else f"make_timestamp({microseconds})"
 
 
 def _identifier(name: str) -> str:
@@ -178,16 +199,17 @@ def _first_touch(events: ir.Table, columns: list[str]) -> _Touch:
     return _Touch(columns, values)
 
 
-def _depths_sql(
-    source_sql: str, steps: list[str], window_us: int, keys: list[str], touch: _Touch, *, zoned: bool
-) -> str:
+def units_sql(source_sql: str, steps: list[str], keys: list[str], touch: _Touch, *, every_event: bool = False) -> str:
+    """``WITH`` clauses ending in ``ordered``: per unit with a start, ``_touch`` and ``_events``, its packed events.
+
+    Packed events are ``epoch_us * 16 + step`` in time order (ties by step). Only funnel events are kept, unless
+    ``every_event``: then the other events are kept too, packed with step ``len(steps)``.
+    """
     unit = ", ".join(_identifier(key) for key in keys)
     step = f"list_position([{', '.join(_literal(s) for s in steps)}], event_name) - 1"
+    if every_event:
+        step = f"coalesce({step}, {len(steps)})"
     packed = f"epoch_us({_identifier(TIME)}) * {MAX_STEPS} + _step"
-    shown = "".join(f", {column}" for column in touch.shown())
-    start = f"{touch.start()} >> {STEP_BITS}"
-    first_time = f"to_timestamp(0) + to_microseconds({start})" if zoned else f"make_timestamp({start})"
-    reached = " + ".join(["1", *(f"coalesce(len(_reached_{j}) > 0, false)::INTEGER" for j in range(1, len(steps)))])
     # one pass: the running value stays the latest event while the list is in order, and the largest BIGINT after
     in_order = (
         f"list_reduce(_events, lambda a, x: CASE WHEN x >= a THEN x ELSE {BIGINT_MAX} END, {-BIGINT_MAX}) "
@@ -203,7 +225,17 @@ units AS (
 ordered AS (
   SELECT * EXCLUDE (_events), CASE WHEN {in_order} THEN _events ELSE list_sort(_events) END AS _events
   FROM units WHERE _touch IS NOT NULL
-),
+)"""
+
+
+def _depths_sql(
+    source_sql: str, steps: list[str], window_us: int, keys: list[str], touch: _Touch, *, zoned: bool
+) -> str:
+    unit = ", ".join(_identifier(key) for key in keys)
+    shown = "".join(f", {column}" for column in touch.shown())
+    first_time = timestamp_sql(f"{touch.start()} >> {STEP_BITS}", zoned=zoned)
+    reached = " + ".join(["1", *(f"coalesce(len(_reached_{j}) > 0, false)::INTEGER" for j in range(1, len(steps)))])
+    return f"""{units_sql(source_sql, steps, keys, touch)},
 split AS (
   SELECT *,
     list_filter(_events, lambda x: x & {MASK} <= 1) AS _first,
