@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, expit, gammaln, hyp2f1
+from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from analysis.metrics.clv.fitting import (
     ModelFitError,
@@ -90,11 +90,12 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
             valid="some customers with frequency > 0",
         )
     (x, t_x, age), counts = group_identical([x, t_x, age], row_weights)
+    likelihood = _GroupedLikelihood(x, t_x, age, counts)
 
     def negative_log_likelihood(log_params: np.ndarray) -> float:
-        return -float(np.dot(counts, _log_likelihood(np.exp(log_params), x, t_x, age)))
+        return likelihood.negative_and_gradient(log_params)[0]
 
-    optimum = maximise(negative_log_likelihood, np.zeros(4))
+    optimum = maximise(negative_log_likelihood, np.zeros(4), value_and_gradient=likelihood.negative_and_gradient)
     if not optimum.converged:
         raise ModelFitError(
             f"the BG/NBD fit did not converge ({optimum.message}); check that recency <= T, that the periods are "
@@ -175,6 +176,75 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.
     # Dropped after the last purchase: only possible with a repeat purchase. logaddexp is the two-term logsumexp.
     dropped = betaln(a + 1, b + np.maximum(x, 1) - 1) - (r + x) * np.log(alpha + t_x)
     return common + np.where(x > 0, np.logaddexp(stays, dropped), stays)
+
+
+class _GroupedLikelihood:
+    """The weighted log-likelihood of distinct (x, t_x, T) rows and its gradient in the log-parameters.
+
+    Terms that depend on ``x`` alone (gamma and beta functions, digammas) are evaluated once per distinct ``x`` and
+    summed with the rows' weights through ``bincount``; per row only logarithms and the two-term logsumexp remain.
+    With ``s`` = stays alive past T and ``d`` = dropped after the last purchase, ``w = exp(d) / (exp(s) + exp(d))``,
+    the derivatives are (ψ the digamma function)::
+
+        ∂r = ψ(r+x) − ψ(r) + log α − (1−w) log(α+T) − w log(α+t_x)
+        ∂α = r/α − (r+x) [(1−w)/(α+T) + w/(α+t_x)]
+        ∂a = ψ(a+b) − ψ(a) + (1−w) [ψ(a) − ψ(a+b+x)] + w [ψ(a+1) − ψ(a+b+x)]
+        ∂b = ψ(a+b) − ψ(b) + (1−w) [ψ(b+x) − ψ(a+b+x)] + w [ψ(b+x−1) − ψ(a+b+x)]
+
+    and ``∂/∂log θ = θ ∂/∂θ``.
+    """
+
+    def __init__(self, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, counts: np.ndarray) -> None:
+        self.levels, self.level_of_row = np.unique(x, return_inverse=True)
+        self.x, self.t_x, self.age, self.counts = x, t_x, age, counts
+        self.repeats = x > 0
+        self.level_counts = np.bincount(self.level_of_row, weights=counts, minlength=len(self.levels))
+        self.total = float(counts.sum())
+
+    def negative_and_gradient(self, log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        """The negative log-likelihood at ``exp(log_params)`` and its gradient in ``log_params``."""
+        r, alpha, a, b = np.exp(log_params)
+        levels, x, counts = self.levels, self.x, self.counts
+        b_dropped = b + np.maximum(levels, 1) - 1
+        log_age, log_last = np.log(alpha + self.age), np.log(alpha + self.t_x)
+        stays = betaln(a, b + levels)[self.level_of_row] - (r + x) * log_age
+        dropped = betaln(a + 1, b_dropped)[self.level_of_row] - (r + x) * log_last
+        both = np.logaddexp(stays, dropped)
+        per_row = np.where(self.repeats, both, stays)
+        dropped_share = np.where(self.repeats, np.exp(dropped - both), 0.0)
+        stays_share = 1.0 - dropped_share
+
+        def by_level(values: np.ndarray) -> np.ndarray:
+            return np.bincount(self.level_of_row, weights=counts * values, minlength=len(levels))
+
+        dropped_by_level = by_level(dropped_share)
+        stays_by_level = self.level_counts - dropped_by_level
+        log_likelihood = (
+            np.dot(self.level_counts, gammaln(r + levels))
+            + self.total * (r * np.log(alpha) - gammaln(r) - betaln(a, b))
+            + np.dot(counts, per_row)
+        )
+        psi_ab_x = digamma(a + b + levels)
+        d_r = (
+            np.dot(self.level_counts, digamma(r + levels))
+            + self.total * (np.log(alpha) - digamma(r))
+            - np.dot(counts, stays_share * log_age + dropped_share * log_last)
+        )
+        d_alpha = self.total * r / alpha - np.dot(
+            counts * (r + x), stays_share / (alpha + self.age) + dropped_share / (alpha + self.t_x)
+        )
+        d_a = (
+            self.total * (digamma(a + b) - digamma(a))
+            + np.dot(stays_by_level, digamma(a) - psi_ab_x)
+            + np.dot(dropped_by_level, digamma(a + 1) - psi_ab_x)
+        )
+        d_b = (
+            self.total * (digamma(a + b) - digamma(b))
+            + np.dot(stays_by_level, digamma(b + levels) - psi_ab_x)
+            + np.dot(dropped_by_level, digamma(b_dropped) - psi_ab_x)
+        )
+        gradient = np.array([d_r, d_alpha, d_a, d_b]) * np.array([r, alpha, a, b])
+        return -float(log_likelihood), -gradient
 
 
 def _params(fit: BgNbdFit | pd.Series) -> tuple[float, float, float, float]:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln
+from scipy.special import digamma, gammaln
 
 from analysis.errors import DataError
 from analysis.metrics.clv.fitting import ModelFitError, as_array, maximise, natural_covariance
@@ -94,7 +94,10 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
     def negative_log_likelihood(log_params: np.ndarray) -> float:
         return -float(np.dot(row_weights, _log_likelihood(np.exp(log_params), x, value)))
 
-    optimum = maximise(negative_log_likelihood, np.zeros(3))
+    def negative_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
+        return _negative_and_gradient(log_params, x, value, row_weights)
+
+    optimum = maximise(negative_log_likelihood, np.zeros(3), value_and_gradient=negative_and_gradient)
     if not optimum.converged:
         raise ModelFitError(
             f"the Gamma–Gamma fit did not converge ({optimum.message}); check that spend per transaction varies "
@@ -149,3 +152,22 @@ def _log_likelihood(params: np.ndarray, x: np.ndarray, value: np.ndarray) -> np.
         + px * np.log(x)
         - (px + q) * np.log(gamma + x * value)
     )
+
+
+def _negative_and_gradient(
+    log_params: np.ndarray, x: np.ndarray, value: np.ndarray, weights: np.ndarray
+) -> tuple[float, np.ndarray]:
+    """The weighted negative log-likelihood and its gradient in the log-parameters.
+
+    ``∂p = x [ψ(px+q) − ψ(px) + log m + log x − log(γ + x m)]``, ``∂q = ψ(px+q) − ψ(q) + log γ − log(γ + x m)``,
+    ``∂γ = q/γ − (px+q)/(γ + x m)``; ``∂/∂log θ = θ ∂/∂θ``.
+    """
+    p, q, gamma = np.exp(log_params)
+    px = p * x
+    log_pooled = np.log(gamma + x * value)
+    psi_sum = digamma(px + q)
+    d_p = np.dot(weights, x * (psi_sum - digamma(px) + np.log(value) + np.log(x) - log_pooled))
+    d_q = np.dot(weights, psi_sum - digamma(q) + np.log(gamma) - log_pooled)
+    d_gamma = np.dot(weights, q / gamma - (px + q) / (gamma + x * value))
+    value_sum = np.dot(weights, _log_likelihood(np.array([p, q, gamma]), x, value))
+    return -float(value_sum), -np.array([d_p, d_q, d_gamma]) * np.array([p, q, gamma])
