@@ -107,3 +107,55 @@ def test_when_pre_periods_have_no_trend_then_the_wald_statistic_uses_the_bootstr
     assert df == 1
     assert statistic == pytest.approx(0.02**2 / variance, rel=0.06)
     assert 0 < p_value < 1
+
+
+@pytest.mark.parametrize("control", ["not_yet_treated", "never_treated"])
+def test_when_cohorts_are_partly_treated_then_simple_and_group_leave_their_first_cell_out_as_a_direct_computation(
+    control,
+):
+    rng = np.random.default_rng(17)
+    for _ in range(25):
+        first, outcome, panel = random_panel(rng, int(rng.integers(3, 9)), int(rng.integers(4, 12)))
+        reference = callaway_santanna(panel, "y", "unit", "time", "g", control=control)
+        cohorts = sorted(int(g) for g in reference.group_time["group"].unique())
+        partly = set(rng.choice(cohorts, size=int(rng.integers(1, len(cohorts) + 1)), replace=False).tolist())
+        try:
+            maps = did_maps(first, outcome.shape[1], control=control, partly=partly)
+        except DataError:
+            continue  # every cohort's only post-launch cell was partly treated
+        # the direct computation: R's post-launch cells, the partly treated (g, g) ones dropped, cohort-size weights
+        cells = reference.group_time
+        cells = cells[(cells["time"] >= cells["group"]) & cells["att"].notna()]
+        cells = cells[~((cells["time"] == cells["group"]) & cells["group"].isin(partly))]
+        size = {g: int((first == g).sum()) for g in cohorts}
+        weights = cells["group"].map(size).to_numpy(float)
+        y = outcome.ravel()
+        assert maps.simple @ y == pytest.approx(np.sum(cells["att"] * weights) / weights.sum(), abs=1e-12)
+        for group, part in cells.groupby("group"):
+            assert maps.group[int(group)] @ y == pytest.approx(part["att"].mean(), abs=1e-12)
+        assert set(maps.group) == set(cells["group"].astype(int))
+        estimated = set(cells_of(reference))
+        assert sorted(maps.left_out) == sorted((g, g) for g in partly if (g, g) in estimated)
+        for row in reference.aggregate("dynamic").effects.itertuples():  # event time 0 stays in the event study
+            assert maps.dynamic[int(row.event_time)] @ y == pytest.approx(row.att, abs=1e-12)
+
+
+def cells_of(reference) -> list[tuple[int, int]]:
+    estimated = reference.group_time[reference.group_time["att"].notna()]
+    return [(int(g), int(t)) for g, t in estimated[["group", "time"]].itertuples(index=False)]
+
+
+def test_when_a_launch_falls_inside_the_first_period_then_its_two_by_two_uses_only_the_fully_treated_period():
+    # A launched inside period 2 (partly treated), fully treated in 3; B never: ATT = (A3 - A1) - (B3 - B1)
+    rates = np.array([[0.10, 0.12, 0.16], [0.10, 0.10, 0.11]])
+    maps = did_maps(np.array([2, 0]), 3, partly={2})
+    assert maps.simple @ rates.ravel() == pytest.approx(0.06 - 0.01)
+    assert maps.group[2] @ rates.ravel() == pytest.approx(0.05)
+    assert maps.simple_level @ rates.ravel() == pytest.approx(0.16)
+    assert maps.dynamic[0] @ rates.ravel() == pytest.approx(0.02)
+    assert maps.left_out == [(2, 2)]
+
+
+def test_when_the_only_post_launch_period_is_partly_treated_then_no_fully_treated_period_is_a_data_error():
+    with pytest.raises(DataError, match="fully treated"):
+        did_maps(np.array([3, 0]), 3, partly={3})

@@ -12,13 +12,23 @@ period) is **linear** in the outcome matrix once the design (who is in which coh
 "simple", "group" and "dynamic" aggregations (the cohort-share weights depend on unit counts only). :func:`did_maps`
 builds those linear maps, so a draw costs one matrix product; :func:`check_against` confirms that the maps reproduce
 :func:`~analysis.metrics.impact.staggered.callaway_santanna` on the observed panel.
+
+**The estimand.** A launch inside a cohort's first treated period ``g`` (after its first day) makes the cell
+``(g, g)`` only partly treated: it mixes sessions before and after the launch, so counting it as a full post-period
+dilutes the effect (at 400,000 users ALL's repeat-customer effect read +6.4% against a planted +12%, four of its
+five quarterly launches falling inside their quarter). The group-time cells ``ATT(g, t)`` here are R's ``did``
+cells; the "simple" and "group" aggregations leave out the ``(g, g)`` cell of every cohort named ``partly`` (R's
+``did`` has no such option), so they average **fully treated periods only**. The event study ("dynamic") keeps event
+time 0 for the reader, flagged by :attr:`DiDMaps.left_out`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from analysis.errors import DataError
 
@@ -41,6 +51,9 @@ class DiDMaps:
         the level of those cells, and how many cohorts contribute.
     unestimable
         ``(cohort, period)`` cells without comparison units (left out of every aggregation, as R's ``na.rm``).
+    left_out
+        ``(cohort, cohort)`` cells of partly treated first periods: in the dynamic aggregation (event time 0), left
+        out of "simple" and "group".
     """
 
     simple: np.ndarray
@@ -51,10 +64,16 @@ class DiDMaps:
     dynamic_level: dict[int, np.ndarray]
     dynamic_cohorts: dict[int, int]
     unestimable: list[tuple[int, int]]
+    left_out: list[tuple[int, int]] = field(default_factory=list)
 
 
 def did_maps(
-    first_treated: np.ndarray, n_periods: int, *, control: str = "not_yet_treated", only: int | None = None
+    first_treated: np.ndarray,
+    n_periods: int,
+    *,
+    control: str = "not_yet_treated",
+    only: int | None = None,
+    partly: Collection[int] = (),
 ) -> DiDMaps:
     """The linear maps of Callaway & Sant'Anna (varying base period, unit weights) for a panel's cohorts.
 
@@ -68,6 +87,11 @@ def did_maps(
     control
         ``"not_yet_treated"`` or ``"never_treated"``; without never-treated units the last cohort only serves as a
         comparison and the periods from its first treatment on are dropped, as R's ``did`` does.
+    only
+        One cohort (its first treated period) to estimate; the other cohorts keep their timing as comparisons.
+    partly
+        Cohorts whose first treated period is only partly treated (the launch falls after its first day): their
+        ``(g, g)`` cell is left out of "simple" and "group" (a cohort with no other post-launch cell leaves them).
 
     Raises
     ------
@@ -111,9 +135,13 @@ def did_maps(
             level = np.zeros((units, n_periods))
             level[treated, t - 1] = 1 / treated.sum()
             cells.append((g, t, att.ravel(), level.ravel()))
-    post = [cell for cell in cells if cell[1] >= cell[0]]
+    partly = {int(g) for g in partly}
+    left_out = [(g, t) for g, t, *_ in cells if t == g and g in partly]
+    post = [cell for cell in cells if cell[1] >= cell[0] and (cell[0], cell[1]) not in left_out]
     if not post:
-        raise DataError("no post-launch period can be compared: every comparison market is treated by then")
+        raise DataError(
+            "no fully treated post-launch period can be compared: every comparison market is treated by then"
+        )
     simple, simple_level = _share_weighted(post, cohort_size)
     group = {g: _mean([c for c in post if c[0] == g]) for g in sorted({c[0] for c in post})}
     events = sorted({c[1] - c[0] for c in cells})
@@ -127,6 +155,7 @@ def did_maps(
         dynamic_level={e: pair[1] for e, pair in dynamic.items()},
         dynamic_cohorts={e: sum(1 for c in cells if c[1] - c[0] == e) for e in events},
         unestimable=unestimable,
+        left_out=left_out,
     )
 
 
@@ -148,6 +177,25 @@ def check_against(maps: DiDMaps, outcome: np.ndarray, reference_att: float) -> N
     mine = float(maps.simple @ np.asarray(outcome, dtype=float).ravel())
     if not np.isclose(mine, reference_att, rtol=1e-9, atol=1e-12):
         raise DataError(f"the bootstrap's linear estimator gives {mine!r}, callaway_santanna {reference_att!r}")
+
+
+def fully_treated_att(
+    group_time: pd.DataFrame, cohort_size: Mapping[int, int], partly: Collection[int] = (), only: int | None = None
+) -> float:
+    """R's "simple" aggregation of Callaway & Sant'Anna's group-time cells over fully treated periods only.
+
+    The post-launch cells (``time >= group``, estimated) without the ``(g, g)`` cell of the ``partly`` cohorts,
+    weighted by cohort size (``cohort_size[g]``: units in cohort ``g``); with ``only``, that cohort's cells' plain
+    mean (its "group" effect). ``group_time`` has at least ``group, time, att``
+    (:attr:`~analysis.metrics.impact.staggered.StaggeredDiD.group_time`).
+    """
+    cells = group_time[(group_time["time"] >= group_time["group"]) & group_time["att"].notna()]
+    partly_first = (cells["time"] == cells["group"]) & cells["group"].isin([int(g) for g in partly])
+    cells = cells[~partly_first]
+    if only is not None:
+        return float(cells.loc[cells["group"] == only, "att"].mean())
+    weights = cells["group"].map(lambda g: cohort_size[int(g)]).to_numpy(float)
+    return float(np.sum(cells["att"].to_numpy(float) * weights) / weights.sum())
 
 
 def rate_draws(
