@@ -52,10 +52,32 @@ def test_when_all_markets_are_read_then_gb_leaves_the_session_did_and_its_readou
     assert launches.loc["GB", "randomised"] and not launches.loc["US", "randomised"]
 
 
-def test_when_gb_is_in_a_survey_free_kpi_then_it_is_a_treated_market_of_the_did_intention_to_treat(everything):
-    repeat = everything.effects.set_index("kpi").loc["repeat_customer_rate"]
-    assert repeat["treated_markets"] == 6
-    assert "intention_to_treat" in repeat["note"]
+def test_when_a_kpi_without_arms_is_read_for_all_then_gb_is_left_out_of_its_did(everything):
+    repeat = everything.effects.set_index("kpi").loc["repeat_customer_rate"]  # test-small's surveys are too sparse
+    assert repeat["treated_markets"] == 5  # US, DE, CA, AU, FR
+    assert "randomised_market_left_out" in repeat["note"] and "intention_to_treat" not in repeat["note"]
+    markets = everything.market_effects.set_index(["kpi", "market"])
+    assert markets.loc[("repeat_customer_rate", "GB"), "design"] == "staggered_did"  # its own effect: in the forest
+
+
+def test_when_the_seller_churn_hazard_is_read_for_all_then_gb_stays_in_as_it_was_treated_market_wide(everything):
+    hazard = everything.effects.set_index("kpi").loc["seller_churn_hazard"]
+    assert hazard["treated_markets"] == 6
+    assert "randomised_market_left_out" not in hazard["note"] and "intention_to_treat" not in hazard["note"]
+
+
+def test_when_gb_is_read_alone_then_its_kpis_without_arms_are_intention_to_treat(tables):
+    britain = analyse_impact(tables, scope("GB"), draws=100).effects.set_index("kpi")
+    assert britain.loc["conversion_rate", "design"] == "randomised"
+    assert britain.loc["repeat_customer_rate", "design"] == "staggered_did"
+    assert "intention_to_treat" in britain.loc["repeat_customer_rate", "note"]
+    assert "intention_to_treat" not in britain.loc["seller_churn_hazard", "note"]
+
+
+def test_when_a_launch_falls_inside_its_first_period_then_event_time_zero_is_flagged_and_kept(everything):
+    conversion = everything.event_study[everything.event_study["kpi"] == "conversion_rate"].set_index("event_time")
+    assert bool(conversion.loc[0, "partly_treated"])  # DE launched on 15 January
+    assert not conversion.loc[conversion.index != 0, "partly_treated"].any()
 
 
 def test_when_the_verdict_is_given_then_it_comes_from_the_relative_interval_against_the_initiatives_target(everything):

@@ -20,6 +20,7 @@ from analysis.metrics.impact.estimation import (
     BOOTSTRAP,
     ESTIMATE_KEYS,
     ITT,
+    LEFT_OUT,
     NOT_IN_PANEL,
     PARTLY,
     KpiPanel,
@@ -79,7 +80,9 @@ class ImpactAnalysis:
           ``"session-sampling bootstrap"``, ``"experiment (delta method)"``, ``"HAC"``);
         - ``treated_markets``, ``comparison_markets``: how many markets were treated / served as comparison;
         - ``baseline``: the counterfactual level (the treated markets' post-launch level without the initiative);
-        - ``effect``, ``effect_ci_low``, ``effect_ci_high``: the absolute effect (ATT, in the KPI's units);
+        - ``effect``, ``effect_ci_low``, ``effect_ci_high``: the absolute effect (ATT, in the KPI's units); for DiD
+          the average over **fully treated** post-launch periods: the group-time cells are R's ``did``'s, but a
+          period a launch falls inside (event time 0 of that cohort) is left out of the aggregation;
         - ``relative``, ``relative_ci_low``, ``relative_ci_high``: the effect over ``baseline`` (0.175 = +17.5%);
         - ``p_value``: of "no effect" under the same inference as the interval; ``real``: ``stats.is_real(p_value)``;
         - ``few_cluster_p_value``, ``few_cluster_method``: the wild-cluster-bootstrap (Webb) p-value of the TWFE
@@ -88,14 +91,19 @@ class ImpactAnalysis:
           (``"initiatives"``, ``"case study"`` or ``""``);
         - ``verdict``: ``met``, ``missed``, ``inconclusive`` or ``""`` without target; ``position``: ``below``,
           ``within``, ``above`` or ``""``;
-        - ``note``: a short code for a caveat (e.g. ``"intention_to_treat"`` for GB's survey-based KPIs, where half
-          the market's users were treated; ``"partly_treated_periods"``), ``""`` when none.
+        - ``note``: short codes for caveats, comma-separated, ``""`` when none: ``"intention_to_treat"`` (a
+          randomised market's own KPI without arms, where only the treatment arm was treated);
+          ``"randomised_market_left_out"`` (ALL's CSAT, NPS or repeat-customer effect without the randomised
+          market, whose market-level effect is diluted; it stays in the seller churn hazard, treated market-wide);
+          ``"partly_treated_periods"`` (a launch fell inside its first period: event time 0 left out of the effect).
     market_effects
         The forest plot: one row per KPI and treated market: ``kpi``, ``market``, ``design``, ``effect``,
         ``effect_ci_low``, ``effect_ci_high``, ``relative``, ``relative_ci_low``, ``relative_ci_high``.
     event_study
         One row per KPI and event time (periods since launch, negative before): ``kpi``, ``event_time``, ``att``,
-        ``att_ci_low``, ``att_ci_high``, ``relative``, ``cohorts`` (how many launches contribute).
+        ``att_ci_low``, ``att_ci_high``, ``relative``, ``cohorts`` (how many launches contribute),
+        ``partly_treated`` (bool: event time 0 where a launch fell inside the period; shown here, left out of
+        ``effects`` and ``market_effects``).
     pre_trends
         One row per KPI estimated by DiD: ``kpi``, ``statistic``, ``degrees_of_freedom``, ``p_value`` (joint test
         that every pre-launch effect is zero), ``parallel`` (bool: ``not is_real(p_value)``).
@@ -139,7 +147,7 @@ MARKET_COLUMNS = [
     "kpi", "market", "design", "effect", "effect_ci_low", "effect_ci_high", "relative", "relative_ci_low",
     "relative_ci_high",
 ]  # fmt: skip
-EVENT_COLUMNS = ["kpi", "event_time", "att", "att_ci_low", "att_ci_high", "relative", "cohorts"]
+EVENT_COLUMNS = ["kpi", "event_time", "att", "att_ci_low", "att_ci_high", "relative", "cohorts", "partly_treated"]
 PRE_TREND_COLUMNS = ["kpi", "statistic", "degrees_of_freedom", "p_value", "parallel"]
 TWFE_COLUMNS = [
     "kpi", "twfe_effect", "twfe_ci_low", "twfe_ci_high", "twfe_p_value", "few_cluster_p_value", "did_effect",
@@ -269,16 +277,22 @@ def estimate_kpi(
             result.markets.append({"kpi": kpi, "market": market, "design": effect.design} | effect.values)
     if scope.market != "ALL":
         chosen = own.get(scope.market) or MarketEffect("not_launched")
-        estimate, market = chosen.estimate, scope.market
+        estimate, market, left_out = chosen.estimate, scope.market, []
         result.interrupted = chosen.interrupted
     else:
-        chosen, estimate, market = _all_markets(kpi, data, launched, own, alpha, result), None, None
+        # a KPI treated per user, without arms: the randomised market's diluted effect stays out of ALL's average
+        left_out = sorted(set(randomised) - arms) if SOURCES[kpi].per_user and data is not None else []
+        left_out = [m for m in left_out if m in data.markets] if left_out else []
+        pooled = data.subset([m for m in data.markets if m not in left_out]) if left_out else data
+        chosen, market = _all_markets(kpi, pooled, [m for m in launched if m not in left_out], own, alpha, result), None
         estimate = chosen.estimate
     row |= {"design": chosen.design, "inference": chosen.inference} | chosen.values
     if estimate is not None:
         row["inference"] = BOOTSTRAP.format(draws=draws)
         row["treated_markets"], row["comparison_markets"] = len(estimate.treated), len(estimate.comparisons)
-        notes = [ITT] if set(estimate.treated) & randomised else []
+        diluted = set(estimate.treated) & randomised if SOURCES[kpi].per_user else set()
+        notes = [ITT] if diluted else []
+        notes += [LEFT_OUT] if left_out else []
         row["note"] = ",".join(notes + ([PARTLY] if set(estimate.treated) & estimate.panel.partly else []))
         result.events = event_rows(kpi, estimate, alpha)
         result.pre_trend = pre_trend_row(kpi, estimate, lambda p: is_real(p, alpha=alpha))

@@ -30,6 +30,8 @@ class KpiSource:
     denominator: str
     kind: str = "share"  # "share" (binomial) or "nps" (multinomial)
     session_based: bool = False  # measured on sessions, so a randomised market's arms are known
+    # treated per user, so a randomised market treated only its treatment arm (False: treated market-wide)
+    per_user: bool = True
 
 
 SOURCES: dict[str, KpiSource] = {
@@ -38,7 +40,7 @@ SOURCES: dict[str, KpiSource] = {
     "csat_top2": KpiSource("csat_top2", "responses_csat"),
     "nps": KpiSource("nps", "responses_nps", kind="nps"),
     "repeat_customer_rate": KpiSource("rate", "customers"),
-    "seller_churn_hazard": KpiSource("hazard", "at_risk"),
+    "seller_churn_hazard": KpiSource("hazard", "at_risk", per_user=False),
 }
 PANEL_COLUMNS = [
     "market",

@@ -5,7 +5,10 @@ Design per market (said in ``design``): ``randomised`` where an A/B test ran and
 comparisons, varying base period, markets as units) otherwise; ``interrupted_time_series`` when no comparison market
 is left; ``not_launched`` for a market that never launched; ``not_estimable`` with the reason. A randomised market
 leaves the session KPIs' DiD panel altogether (its readout measures it); its survey, order and seller KPIs carry no
-arm, so it enters their DiD as a treated market (``intention_to_treat``).
+arm, so in its own readout it enters their DiD as a treated market (``intention_to_treat``: only its treatment
+arm was treated). ALL's effect of such a KPI leaves the randomised market out (``randomised_market_left_out``): its
+diluted effect would pull the average towards zero. The seller churn hazard is treated market-wide (sellers have
+no arm), so the randomised market stays in it.
 
 A market's own effect is its cohort's Callaway & Sant'Anna effect, with the other markets of the same cohort left
 out; ALL's is the "simple" aggregation over every treated market. Intervals: the session-sampling bootstrap of
@@ -27,6 +30,7 @@ from analysis.metrics.impact.sampling import (
     bootstrap_effect,
     check_against,
     did_maps,
+    fully_treated_att,
     pre_trend_wald,
     rate_draws,
 )
@@ -38,6 +42,7 @@ HAC = "segmented regression (HAC)"
 NO_COMPARISON = "no comparison market"
 PARTLY = "partly_treated_periods"
 ITT = "intention_to_treat"
+LEFT_OUT = "randomised_market_left_out"
 
 
 @dataclass
@@ -85,6 +90,10 @@ class KpiPanel:
             self.partly & set(markets),
         )
 
+    def partly_cohorts(self) -> set[int]:
+        """Cohorts (first treated periods) whose first period is partly treated for one of their markets or more."""
+        return {self.first_of(m) for m in self.partly if m in self.markets and self.first_of(m) > 1}
+
     def first_of(self, market: str) -> int:
         """The market's first treated period (0: never in this panel)."""
         return int(self.first_treated[self.markets.index(market)])
@@ -115,10 +124,11 @@ def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None, ve
     first = panel.first_treated.copy()
     # with one cohort the others keep their timing: comparisons until they launch
     estimable = first == cohort if cohort is not None else first > 1
-    maps = did_maps(first, len(panel.periods), only=cohort)
+    partly = panel.partly_cohorts()
+    maps = did_maps(first, len(panel.periods), only=cohort, partly=partly)
     flat = panel.draws.reshape(panel.draws.shape[0], -1)
     effect = bootstrap_effect(maps.simple, maps.simple_level, panel.rates, flat, alpha)
-    treated = [m for m, f, e in zip(panel.markets, first, estimable, strict=True) if e and f > 1]
+    treated = [m for m, f, e in zip(panel.markets, first, estimable, strict=True) if e and f in maps.group]
     comparisons = [m for m, f in zip(panel.markets, first, strict=True) if f == 0 or f > len(panel.periods)]
     if not verify:
         return Estimate(effect, maps, panel, treated, comparisons)
@@ -131,16 +141,17 @@ def did_estimate(panel: KpiPanel, *, alpha: float, cohort: int | None = None, ve
         }
     )
     reference = callaway_santanna(frame, "value", "market", "time", "first", control="not_yet_treated")
-    if cohort is None:
-        check_against(maps, panel.rates, reference.aggregate("simple").overall_att)
-    else:
-        groups = reference.aggregate("group").effects.set_index("group")["att"]
-        check_against(maps, panel.rates, float(groups.loc[cohort]))
+    sizes = {int(g): int((first == g).sum()) for g in np.unique(first)}
+    check_against(maps, panel.rates, fully_treated_att(reference.group_time, sizes, partly, only=cohort))
     return Estimate(effect, maps, panel, treated, comparisons)
 
 
 def event_rows(kpi: str, estimate: Estimate, alpha: float) -> list[dict]:
-    """The dynamic aggregation per event time with percentile intervals from the same draws."""
+    """The dynamic aggregation per event time with percentile intervals from the same draws.
+
+    Event time 0 is kept even where it is partly treated (flagged ``partly_treated``; the "simple" and "group"
+    effects leave it out).
+    """
     flat = estimate.panel.draws.reshape(estimate.panel.draws.shape[0], -1)
     rows = []
     for e, coefficients in estimate.maps.dynamic.items():
@@ -154,6 +165,7 @@ def event_rows(kpi: str, estimate: Estimate, alpha: float) -> list[dict]:
                 "att_ci_high": part.effect_ci_high,
                 "relative": part.relative,
                 "cohorts": int(estimate.maps.dynamic_cohorts[e]),
+                "partly_treated": bool(e == 0 and estimate.maps.left_out),
             }
         )
     return rows

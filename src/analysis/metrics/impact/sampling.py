@@ -281,7 +281,7 @@ def bootstrap_effect(
     effects, levels = redrawn @ effect_map, redrawn @ level_map
     with np.errstate(divide="ignore", invalid="ignore"):
         relatives = effects / (levels - effects)
-        relative = effect / (level - effect)
+    relative = effect / (level - effect) if level - effect > 0 else np.nan
     relatives = np.where(np.isfinite(relatives), relatives, np.nan)
     if not level - effect > 0:
         relatives = np.full_like(effects, np.nan)
