@@ -11,11 +11,13 @@ from analysis.sources.formats.benchmark_sheet import import_benchmarks, read_ben
 from analysis.sources.formats.ga4 import read_ga4_export
 from analysis.sources.formats.hofstede import read_hofstede
 from analysis.sources.formats.world_bank import read_world_bank_csv
-from analysis.sources.validate import ValidationReport, Violation, validate_data_dir
+from analysis.sources.prepared import PreparedData, prepare_data, validate_data_dir
+from analysis.sources.validate import ValidationReport, Violation
 
 __all__ = [
     "DataFileError",
     "EventsSource",
+    "PreparedData",
     "ValidationError",
     "ValidationReport",
     "Violation",
@@ -24,6 +26,7 @@ __all__ = [
     "import_benchmarks",
     "load_tables",
     "open_events",
+    "prepare_data",
     "read_benchmark_mapping",
     "read_benchmark_sheet",
     "read_ga4_export",

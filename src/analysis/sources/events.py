@@ -12,7 +12,8 @@ from analysis.errors import ParameterError
 from analysis.sources.connection import connect
 from analysis.sources.files import load_tables
 from analysis.sources.formats.ga4 import Ga4Import, read_ga4_export
-from analysis.sources.validate import ValidationReport, check_table, validate_data_dir
+from analysis.sources.prepared import validate_data_dir
+from analysis.sources.validate import ValidationReport, check_table
 
 
 @dataclass

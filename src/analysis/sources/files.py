@@ -11,6 +11,7 @@ import ibis.expr.datatypes as dt
 
 from analysis import contract
 from analysis.errors import DataFileError
+from analysis.sources.cache import prepared_events
 from analysis.sources.connection import connect
 
 SUFFIXES = (".parquet", ".csv")
@@ -186,6 +187,9 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
     """Every contract table present in ``data_dir`` as an Ibis table on ``con`` (a new DuckDB backend if None).
 
     Nothing is read into memory: the tables are views over the files. Use :func:`validate_data_dir` to check them.
+    When the folder was prepared (:func:`analysis.sources.prepare_data`) and its files have not changed since,
+    ``events`` on a DuckDB backend reads the prepared copy: the same columns, types and rows, partitioned by market
+    (a filter on ``market`` reads that market only) and sorted by user and time within it.
 
     Parameters
     ----------
@@ -209,4 +213,8 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
                 value=name,
                 valid=sorted(files),
             )
-    return {name: conform(read_table(files[name], con), name) for name in wanted}
+    loaded = {}
+    for name in wanted:
+        prepared = prepared_events(data_dir, con) if name == "events" else None
+        loaded[name] = conform(prepared if prepared is not None else read_table(files[name], con), name)
+    return loaded

@@ -39,8 +39,6 @@ from analysis.sources.files import (
 EXAMPLES = 5
 
 
-# Columns that identify a customer, a visit, an order or a seller: their values never appear in validation output.
-# (Contract facts: they belong in analysis.contract beside the tables, where this list should move.)
 @dataclass(frozen=True)
 class Violation:
     """One broken rule: where, what, how often, a few offending values and what would be valid.
@@ -90,7 +88,9 @@ class ValidationReport:
     """What was checked in a data directory, what breaks the contract, and what deserves a warning.
 
     ``violations`` break the contract (:meth:`raise_if_invalid` raises for them); ``warnings`` are named problems
-    that leave the data usable, such as a market of the markets table without events.
+    that leave the data usable, such as a market of the markets table without events. ``validated_at`` is the run
+    time the files were checked at (UTC); ``cached`` says the report is the stored result of an earlier check of the
+    same files (:func:`analysis.sources.prepare_data`), not a check made now.
     """
 
     data_dir: Path
@@ -98,6 +98,8 @@ class ValidationReport:
     files: dict[str, str] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     warnings: list[Violation] = field(default_factory=list)
+    validated_at: datetime | None = None
+    cached: bool = False
 
     @property
     def ok(self) -> bool:
@@ -107,6 +109,8 @@ class ValidationReport:
     def to_text(self) -> str:
         """The report as plain text: the rows and file of each table, then one line per problem and warning."""
         lines = [f"Data directory: {self.data_dir}"]
+        if self.cached and self.validated_at is not None:
+            lines.append(f"Checked at {self.validated_at:%Y-%m-%d %H:%M:%S} UTC (stored result, files unchanged since)")
         for table, rows in self.rows.items():
             lines.append(f"  {table:<12} {rows:>14,} rows  {self.files[table]}")
         if self.ok:
@@ -136,14 +140,16 @@ class ValidationReport:
             )
 
 
-def validate_data_dir(
+def check_data_dir(
     data_dir: Path | str,
     con=None,
     tables: Iterable[str] | None = None,
     *,
     now: datetime | None = None,
 ) -> ValidationReport:
-    """Check the contract tables present in ``data_dir``; never raises for bad data, reports it instead.
+    """Check the contract tables present in ``data_dir`` now; never raises for bad data, reports it instead.
+
+    :func:`analysis.sources.validate_data_dir` returns the stored result of this check when the folder was prepared.
 
     Parameters
     ----------
@@ -159,13 +165,14 @@ def validate_data_dir(
     """
     data_dir = Path(data_dir)
     con = con if con is not None else connect()
-    report = ValidationReport(data_dir)
+    now = _as_utc(now).to_pydatetime()
+    report = ValidationReport(data_dir, validated_at=now)
     try:
         files = find_table_files(data_dir)
     except DataFileError as error:
         report.violations.append(Violation(str(data_dir), None, str(error).split(": ", 1)[-1], "see data/README.md"))
         return report
-    wanted = set(contract.TABLES) if tables is None else _with_references(tables)
+    wanted = set(contract.TABLES) if tables is None else tables_checked(tables)
     files = {name: table_file for name, table_file in files.items() if name in wanted}
     for table in contract.REQUIRED_TABLES:
         if table in wanted and table not in files:
@@ -202,7 +209,8 @@ def validate_data_dir(
     return report
 
 
-def _with_references(tables: Iterable[str]) -> set[str]:
+def tables_checked(tables: Iterable[str]) -> set[str]:
+    """The tables a check of ``tables`` covers: them and the tables their foreign keys refer to."""
     wanted = set(tables)
     for name in list(wanted):
         wanted.update(fk.ref_table for fk in contract.foreign_keys_of(name))
