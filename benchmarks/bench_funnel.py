@@ -13,12 +13,25 @@ pandas walk runs once, at 1M events only. Each funnel run uses a DuckDB connecti
 ``temp_directory`` so it spills rather than fails; ``--spill-check`` adds one run with a deliberately small limit to
 show that it still completes. At 1M and 10M events the portable window-function version (what Spark and other engines
 run) is timed too, as the baseline of the DuckDB list path that ``funnel`` takes.
+
+``--modes`` times every public call the funnel report makes, each against an honest scan of the columns it reads (every
+value decoded: byte lengths of strings, the sum of the times; nothing answerable from Parquet statistics): ``funnel``
+in every mode for both units (by segment), ``time_to_convert`` and ``weekly_conversion`` as the notebook calls them
+(by session, no breakdown) and the whole ``analyse_funnel`` of the notebook's defaults. Tasks take turns, one fresh
+process each; figures are medians of wall-clock and CPU seconds and the largest peak memory::
+
+    .venv/bin/python benchmarks/bench_funnel.py --modes --data-dir data/bench/demo_400000 --runs 3
+    .venv/bin/python benchmarks/bench_funnel.py --modes --data-dir data/bench/experiment_4000000 --runs 1
+
+``--src DIR`` puts another copy of the package first on the path (e.g. ``git archive HEAD~3 src | tar -x -C /tmp/b``
+then ``--src /tmp/b/src``), to time the code before a change on the same data.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -26,11 +39,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import ibis
+
 from analysis.config import DATA_DIR
 
 BENCH_DIR = DATA_DIR / "bench"
 STEPS = ["session_start", "view_item", "add_to_cart", "begin_checkout", "purchase"]
 WINDOW = "7D"
+NOTEBOOK_WINDOW = "1D"  # the funnel notebook's default window
 EVENTS_PER_USER = 26
 SCANNED_COLUMNS = ["user_id", "event_time", "event_name", "segment"]
 SIZES = {"1M": 1_000_000, "10M": 10_000_000, "100M": 100_000_000}
@@ -70,10 +86,11 @@ def child(task: str, data_dir: Path, memory_limit: str) -> dict:
     )
     from analysis.sources import load_tables
 
-    with tempfile.TemporaryDirectory(prefix="duckdb-spill-", dir=BENCH_DIR) as spill:
+    with tempfile.TemporaryDirectory(prefix="duckdb-spill-", dir=data_dir.parent) as spill:
         con = _connection(memory_limit, spill)
         events = load_tables(data_dir, con, tables=["events"])["events"]
         started = time.perf_counter()
+        cpu_started = sum(os.times()[:4])
         if task == "scan":
             columns = ", ".join(
                 f"max({c})" if c != "event_time" else "max(epoch_us(event_time))" for c in SCANNED_COLUMNS
@@ -85,13 +102,61 @@ def child(task: str, data_dir: Path, memory_limit: str) -> dict:
                 duckdb_path.supports = lambda *args: False
             table = funnel(events, STEPS, WINDOW, by="segment")
             check = int(table.loc[table["step_index"] == 1, "units"].sum())
+        elif task.startswith("scan_"):
+            check = honest_scan(con, events, MODE_SCANS[task])
+        elif ":" in task:
+            check = run_call(events, *task.split(":"))
         elif task == "pandas":
             frame = events.select(*SCANNED_COLUMNS).to_pandas()
             check = int(sum(depth >= 1 for depth in pandas_walk(frame).values()))
         else:
             raise ValueError(f"unknown task {task!r}; expected scan, funnel or pandas")
         seconds = time.perf_counter() - started
-    return {"seconds": seconds, "peak_mb": _peak_rss_mb(), "check": check}
+    cpu = sum(os.times()[:4])
+    return {"seconds": seconds, "cpu_s": cpu - cpu_started, "peak_mb": _peak_rss_mb(), "check": check}
+
+
+MODE_SCANS = {
+    "scan_user": ["user_id", "event_time", "event_name", "segment"],
+    "scan_session": ["user_id", "session_id", "event_time", "event_name", "segment"],
+    "scan_notebook": ["user_id", "session_id", "event_time", "event_name", "segment", "device", "channel", "market"],
+}
+NOTEBOOK_BREAKDOWNS = ["segment", "device", "channel"]
+MODE_TASKS = {  # task: the scan of the columns it reads
+    **{f"funnel:{mode}:{unit}": f"scan_{unit}" for mode in ("ordered", "strict_order", "any_order")
+       for unit in ("user", "session")},
+    "time_to_convert:ordered:session": "scan_session",
+    "time_to_convert:strict_order:session": "scan_session",
+    "weekly:ordered:session": "scan_session",
+    "analyse:ordered:session": "scan_notebook",
+}  # fmt: skip
+
+
+def honest_scan(con, events, columns: list[str]) -> int:
+    """Decode every value of ``columns`` (byte lengths of strings, the sum of the times), as an aggregate."""
+    parts = [
+        f"sum(epoch_us({c}))" if events[c].type().is_timestamp() else f"sum(strlen({c}::VARCHAR))" for c in columns
+    ]
+    query = events.select(*columns)
+    sql = ibis.to_sql(query, dialect="duckdb")
+    return int(con.con.execute(f"SELECT count(*), {', '.join(parts)} FROM ({sql})").fetchall()[0][0])
+
+
+def run_call(events, call: str, mode: str, unit: str) -> int:
+    """One public funnel call the report makes; returns a small check value."""
+    from analysis.metrics.funnel import analyse_funnel, funnel, time_to_convert, weekly_conversion
+
+    if call == "funnel":
+        table = funnel(events, STEPS, WINDOW, by="segment", unit=unit, mode=mode)
+        return int(table.loc[table["step_index"] == 1, "units"].sum())
+    if call == "time_to_convert":
+        return int(time_to_convert(events, STEPS, NOTEBOOK_WINDOW, unit=unit, mode=mode).summary["units"].sum())
+    if call == "weekly":
+        return int(weekly_conversion(events, STEPS, NOTEBOOK_WINDOW, unit=unit, mode=mode)["units"].sum())
+    if call == "analyse":
+        analysis = analyse_funnel(events, None, STEPS, NOTEBOOK_WINDOW, breakdowns=NOTEBOOK_BREAKDOWNS, unit=unit)
+        return analysis.started
+    raise ValueError(f"unknown call {call!r}")
 
 
 def pandas_walk(frame) -> dict:
@@ -124,24 +189,48 @@ def measure(task: str, size: str, runs: int, memory_limit: str) -> list[dict]:
     return measure_alternating([task], size, runs, memory_limit)[task]
 
 
-def measure_alternating(tasks: list[str], size: str, runs: int, memory_limit: str) -> dict[str, list[dict]]:
-    """``runs`` runs of each task, taking turns (task 1, task 2, task 1, ...), so drift in machine speed hits both."""
+def measure_alternating(
+    tasks: list[str], size: str | Path, runs: int, memory_limit: str, src: str = ""
+) -> dict[str, list[dict]]:
+    """``runs`` runs of each task, taking turns (task 1, task 2, task 1, ...), so drift in machine speed hits both.
+
+    ``size`` is a size name or a data folder; ``src`` a folder put first on ``PYTHONPATH``.
+    """
+    data = size if isinstance(size, Path) else data_dir_for(size)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [src, os.environ.get("PYTHONPATH", "")]))}
     results: dict[str, list[dict]] = {task: [] for task in tasks}
     for _ in range(runs):
         for task in tasks:
-            command = [
-                sys.executable,
-                __file__,
-                "--child",
-                task,
-                "--data",
-                str(data_dir_for(size)),
-                "--memory-limit",
-                memory_limit,
-            ]
-            output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            command = [sys.executable, __file__, "--child", task, "--data", str(data), "--memory-limit", memory_limit]
+            output = subprocess.run(command, check=True, capture_output=True, text=True, env=env).stdout
             results[task].append(json.loads(output.strip().splitlines()[-1]))
     return results
+
+
+def bench_modes(data: Path, runs: int, memory_limit: str, src: str, only: list[str] | None) -> list[dict]:
+    """Every funnel call of the report against the scan of its columns (see the module docstring)."""
+    calls = [task for task in MODE_TASKS if not only or any(o in task for o in only)]
+    scans = list(dict.fromkeys(MODE_TASKS[task] for task in calls))
+    results = measure_alternating([*scans, *calls], data, runs, memory_limit, src)
+    rows = []
+    for task in calls:
+        scan = results[MODE_TASKS[task]]
+        scan_s = statistics.median(r["seconds"] for r in scan)
+        own = results[task]
+        seconds = statistics.median(r["seconds"] for r in own)
+        row = {
+            "task": task,
+            "seconds": round(seconds, 2),
+            "cpu_s": round(statistics.median(r["cpu_s"] for r in own), 2),
+            "scan_s": round(scan_s, 2),
+            "x_scan": round(seconds / scan_s, 2),
+            "peak_mb": round(max(r["peak_mb"] for r in own)),
+            "scan_peak_mb": round(max(r["peak_mb"] for r in scan)),
+            "check": own[0]["check"],
+        }
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    return rows
 
 
 def main() -> None:
@@ -150,6 +239,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--memory-limit", default="6GB", help="DuckDB memory_limit for every run")
     parser.add_argument("--spill-check", default="1GB", help="also run once with this small limit ('' to skip)")
+    parser.add_argument("--modes", action="store_true", help="every call of the report beside the scan of its columns")
+    parser.add_argument("--only", nargs="*", help="with --modes: tasks containing one of these strings")
+    parser.add_argument("--data-dir", help="with --modes: the data folder (default: the cached 10M events)")
+    parser.add_argument("--src", default="", help="a package folder put first on PYTHONPATH (timing older code)")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -157,6 +250,10 @@ def main() -> None:
         print(json.dumps(child(args.child, Path(args.data), args.memory_limit)))
         return
     BENCH_DIR.mkdir(parents=True, exist_ok=True)
+    if args.modes:
+        data = Path(args.data_dir) if args.data_dir else data_dir_for("10M")
+        bench_modes(data, args.runs, args.memory_limit, args.src, args.only)
+        return
     rows = []
     for size in args.sizes:
         paired = measure_alternating(["scan", "funnel"], size, args.runs, args.memory_limit)

@@ -87,9 +87,14 @@ def time_to_convert(
         )
     edges = _bin_edges(bins, window)
     with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode, chain_times=True) as chains:
-        durations = _durations(chains, steps, by_columns)
-        summary = _summary(durations, by_columns).to_pandas()
-        counts = _binned(durations, by_columns, edges).to_pandas()
+        # the durations feed two aggregates, each a union over the transitions: materialise the units' chains once
+        cached = chains.select(*by_columns, "depth", *[f"step_{m + 1}_time" for m in range(len(steps))]).cache()
+        try:
+            durations = _durations(cached, steps, by_columns)
+            summary = _summary(durations, by_columns).to_pandas()
+            counts = _binned(durations, by_columns, edges).to_pandas()
+        finally:
+            cached.release()
     labels = _transition_labels(steps)
     return TimeToConvert(
         summary=_ordered(summary, by_columns, labels), histogram=_histogram(counts, by_columns, labels, edges)
