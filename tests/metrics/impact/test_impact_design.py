@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis.metrics.impact.design import launch_calendar
+from analysis.metrics.impact.calendar import treatment_calendar
 from analysis.metrics.impact.estimation import KpiPanel, market_effect
 from analysis.metrics.impact.staggered import callaway_santanna
 
@@ -39,7 +39,8 @@ def panel(levels: dict[str, float], firsts: dict[str, int], lift: float = 0.03) 
 
 def test_when_a_launch_falls_inside_a_month_then_that_month_is_the_first_treated_and_flagged_partly_treated():
     table = initiatives({"DE": "2025-10-15", "US": "2025-10-01", "JP": None})
-    calendar = launch_calendar(table, MONTHS, initiative_id=None, period="month").set_index(["market", "time"])
+    calendar = treatment_calendar(table, MONTHS, period="month", first_treated="containing")
+    calendar = calendar.set_index(["market", "time"])
     assert calendar.loc[("DE", 1), "first_treated_period"] == 4  # October, not November
     assert calendar.loc[("DE", 4), "partly_treated"] and calendar.loc[("DE", 4), "treated"]
     assert not calendar.loc[("DE", 3), "treated"]
@@ -50,7 +51,7 @@ def test_when_a_launch_falls_inside_a_month_then_that_month_is_the_first_treated
 
 
 def test_when_a_market_launched_before_the_panel_then_it_has_no_pre_period_and_counts_as_first_period():
-    calendar = launch_calendar(initiatives({"US": "2025-03-01"}), MONTHS, initiative_id=None, period="month")
+    calendar = treatment_calendar(initiatives({"US": "2025-03-01"}), MONTHS, period="month", first_treated="containing")
     assert (calendar["first_treated_period"] == 1).all() and calendar["treated"].all()
 
 

@@ -185,3 +185,16 @@ def test_when_no_session_falls_in_the_range_then_the_kpi_panel_is_empty_with_eve
     tables = {"events": ibis.memtable(tiny_events()), "initiatives": ibis.memtable(tiny_initiatives())}
     panel = kpi_panel(tables, period="month", start=date(2030, 1, 1), end=date(2030, 1, 31))
     assert panel.empty and {"sessions", "conversion_rate", "first_treated_period", "treated"} <= set(panel.columns)
+
+
+def test_when_arms_are_counted_then_the_panel_is_unchanged_and_armed_sessions_count_the_sessions_in_an_arm():
+    tables = {
+        "events": ibis.memtable(tiny_events()),
+        "surveys": ibis.memtable(tiny_surveys()),
+        "initiatives": ibis.memtable(tiny_initiatives()),
+    }
+    plain = kpi_panel(tables, period="week")
+    armed = kpi_panel(tables, period="week", arms=True)
+    pd.testing.assert_frame_equal(armed.drop(columns="armed_sessions"), plain)
+    # GB's control session (week 1) is the only one in an arm; empty and NULL variants are outside the test
+    assert armed.armed_sessions.tolist() == [0, 0, 1, 0, 0, 0]

@@ -112,3 +112,20 @@ def test_when_the_initiative_is_unknown_or_ambiguous_then_the_error_lists_the_kn
         treatment_calendar(two, WEEKS)
     assert ambiguous.value.valid == ["INI-001", "INI-002"]
     assert len(treatment_calendar(two, WEEKS, initiative_id="INI-002")) == 8 * len(WEEKS)
+
+
+def test_when_the_containing_period_is_asked_for_then_a_mid_month_launch_treats_its_month_and_flags_it(initiatives):
+    calendar = treatment_calendar(initiatives, MONTHS, period="month", first_treated="containing")
+    de = market_row(calendar, "DE")  # launched on 2026-01-15
+    assert de.first_treated == pd.Timestamp("2026-01-01") and de.first_treated_period == 13
+    assert flagged(calendar, "DE", "partly_treated") == ["2026-01-01"]
+    assert flagged(calendar, "DE", "treated")[0] == "2026-01-01"
+    first_full = treatment_calendar(initiatives, MONTHS, period="month")
+    us = first_full.market == "US"  # launched on the first of October: both rules agree
+    pd.testing.assert_frame_equal(calendar[us], first_full[us])
+
+
+def test_when_the_first_treated_rule_is_unknown_then_a_parameter_error_names_the_valid_ones(initiatives):
+    with pytest.raises(ParameterError) as raised:
+        treatment_calendar(initiatives, MONTHS, period="month", first_treated="last")
+    assert raised.value.parameter == "first_treated" and raised.value.valid == ["first_full", "containing"]

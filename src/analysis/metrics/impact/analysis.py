@@ -15,7 +15,7 @@ import pandas as pd
 
 from analysis.errors import DataError, ParameterError
 from analysis.metrics.experiment import analyse_experiment
-from analysis.metrics.impact.design import SOURCES, kpi_panels, launch_table, randomised_markets
+from analysis.metrics.impact.design import SOURCES, kpi_panels, launch_table
 from analysis.metrics.impact.estimation import (
     BOOTSTRAP,
     ESTIMATE_KEYS,
@@ -206,10 +206,8 @@ def analyse_impact(
     """
     check_parameters(scope, alpha, draws, targets)
     initiative = selected_initiative(tables, initiative_id)
-    panels, dropped = kpi_panels(tables, scope, initiative_id=initiative["id"], kpis=KPIS)
+    panels, dropped, randomised = kpi_panels(tables, scope, initiative_id=initiative["id"], kpis=KPIS)
     markets = sorted(set().union(*(set(panel["market"]) for panel in panels.values())))
-    launches = launch_table(initiative["rows"], markets, scope, set())
-    randomised = randomised_markets(tables["events"], launches)
     launches = launch_table(initiative["rows"], markets, scope, randomised)
     in_scope = [m for m in randomised if scope.market in ("ALL", m)]
     experiments = {m: read_experiment(tables, scope, m, alpha) for m in sorted(in_scope)}

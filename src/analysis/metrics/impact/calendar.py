@@ -11,6 +11,9 @@ it *starts* on or after it):
 * a launch inside a period (after its first day) makes that period **partly treated**: sessions before and after the
   launch mix in it, so it is neither treated nor untreated; it carries ``partly_treated`` (and ``treated`` False) so
   an estimator can drop or flag it;
+* with ``first_treated="containing"`` the period **containing** the launch is the first treated period instead (and
+  ``treated``, still flagged ``partly_treated``): the post-initiative readout's rule, which keeps a market's base
+  period ``g − 1`` fully untreated and leaves the partly treated period ``g`` out of its aggregations;
 * a market with an empty ``launch_date`` is never treated: ``first_treated`` NaT and ``first_treated_period`` 0 (the
   convention of R's ``did``), as is a market whose first treated period falls after the last period of the panel.
 """
@@ -27,6 +30,7 @@ from analysis.errors import DataError, ParameterError, one_of
 # period name -> (Ibis truncation unit, pandas Period frequency whose start_time is the period's first day)
 PERIODS: dict[str, tuple[str, str]] = {"week": ("W", "W-SUN"), "month": ("M", "M"), "quarter": ("Q", "Q")}
 
+FIRST_TREATED = ("first_full", "containing")
 CALENDAR_COLUMNS = [
     "market",
     "period_start",
@@ -69,8 +73,9 @@ def treatment_calendar(
     *,
     initiative_id: str | None = None,
     period: str = "week",
+    first_treated: str = "first_full",
 ) -> pd.DataFrame:
-    """Per market and period of a panel: the initiative's launch, its first fully treated period and the period's flags.
+    """Per market and period of a panel: the initiative's launch, its first treated period and the period's flags.
 
     Pure pandas on the small ``initiatives`` table (an Ibis table is executed first). The rule is in the module
     docstring: ``first_treated`` is the first period starting on or after the launch day; a launch after a period's
@@ -87,6 +92,9 @@ def treatment_calendar(
         Which initiative; None takes the only one in the table.
     period
         ``"week"`` (Monday to Sunday), ``"month"`` or ``"quarter"``.
+    first_treated
+        ``"first_full"``: the first period every session of which is treated; ``"containing"``: the period
+        containing the launch (a partly treated one when the launch falls after its first day).
 
     Returns
     -------
@@ -102,23 +110,33 @@ def treatment_calendar(
         launch_date
             Day the initiative went live in the market (NaT: never).
         first_treated
-            First day of the market's first fully treated period (NaT: never treated).
+            First day of the market's first treated period (NaT: never treated): fully treated, or with
+            ``first_treated="containing"`` the period containing the launch.
         first_treated_period
             ``time`` of ``first_treated``; 0 when never treated or first treated after the last period; 1 when
             already treated in the first period (no untreated period: no estimator can use the market as a cohort).
         partly_treated
             True in the period whose days straddle the launch (launched after its first day).
         treated
-            True in periods starting on or after ``first_treated`` (False in the partly treated period).
+            True in periods starting on or after ``first_treated`` (so False in the partly treated period unless
+            ``first_treated="containing"``).
 
     Raises
     ------
     ParameterError
-        for an unknown ``period``, ``initiative_id``, or a period that does not start a ``period``.
+        for an unknown ``period``, ``first_treated`` rule or ``initiative_id``, or a period that does not start a
+        ``period``.
     DataError
         when the table has no initiative, or several and ``initiative_id`` is None.
     """
     check_period(period)
+    if first_treated not in FIRST_TREATED:
+        raise ParameterError(
+            f"first_treated {first_treated!r} is not {one_of(FIRST_TREATED)}",
+            parameter="first_treated",
+            value=first_treated,
+            valid=list(FIRST_TREATED),
+        )
     table = initiatives.execute() if isinstance(initiatives, ir.Table) else initiatives
     rows = _initiative_rows(table, initiative_id)
     starts = _checked_periods(periods, period)
@@ -130,7 +148,8 @@ def treatment_calendar(
     )
     launch_period = period_start_of(launches["launch_date"], period)
     on_first_day = launch_period == launches["launch_date"]
-    launches["first_treated"] = launch_period.where(on_first_day, next_period_start(launch_period, period))
+    containing = first_treated == "containing"
+    launches["first_treated"] = launch_period.where(on_first_day | containing, next_period_start(launch_period, period))
     launches["partly_started"] = launch_period.where(~on_first_day)
     time = pd.DataFrame({"period_start": starts, "time": range(1, len(starts) + 1)})
     calendar = launches.merge(time, how="cross")

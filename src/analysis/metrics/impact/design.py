@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from analysis.metrics.impact.calendar import period_start_of, treatment_calendar
+from analysis.metrics.impact.calendar import treatment_calendar
 from analysis.metrics.impact.panels import kpi_panel
 from analysis.metrics.retention import repeat_customer_rate, seller_churn_hazard
 from analysis.scope import Scope
@@ -61,10 +61,11 @@ INCOMPLETE_PERIODS = "incomplete periods at the edges of the data: left out"
 
 def kpi_panels(
     tables: Mapping[str, ir.Table], scope: Scope, *, initiative_id: str | None, kpis: Mapping[str, tuple[str, str]]
-) -> tuple[dict[str, pd.DataFrame], pd.DataFrame]:
+) -> tuple[dict[str, pd.DataFrame], pd.DataFrame, set[str]]:
     """One balanced market × period panel per KPI of ``kpis`` (``{kpi: (period, direction)}``) over ``scope``'s dates.
 
-    Session and survey KPIs share one :func:`~analysis.metrics.impact.panels.kpi_panel` (one read of the events);
+    Session and survey KPIs share one :func:`~analysis.metrics.impact.panels.kpi_panel` (one read of the events,
+    which also counts the sessions in an A/B arm: :func:`randomised_markets`);
     the repeat-customer rate comes from :func:`~analysis.metrics.retention.repeat_customer_rate` (complete quarters
     only) and the seller churn hazard from :func:`~analysis.metrics.retention.seller_churn_hazard` (complete months).
     Every market of the data is kept (the scope's market filter is not applied: the others are its comparisons).
@@ -75,15 +76,17 @@ def kpi_panels(
         ``{kpi: panel}`` with columns :data:`PANEL_COLUMNS` (``value``: the rate; ``denominator``: sessions, cart
         sessions, answers, customers or sellers at risk; ``promoters``, ``detractors``: NPS counts, else NaN;
         the launch columns with the containing-period rule), sorted by market and period; and the markets left out
-        of a KPI's panel: ``kpi``, ``market``, ``reason``.
+        of a KPI's panel: ``kpi``, ``market``, ``reason``; and the randomised markets (an A/B arm after launch).
     """
     options = {"start": scope.start, "end": scope.end}
     initiatives = tables["initiatives"]
     initiatives = initiatives.execute() if isinstance(initiatives, ir.Table) else initiatives  # read once
     frames: dict[str, pd.DataFrame] = {}
+    randomised: set[str] = set()
     monthly = [kpi for kpi in kpis if kpi in SOURCES and SOURCES[kpi].denominator in _PANEL_COUNTS]
     if monthly:
-        shared = kpi_panel(tables, period="month", initiative_id=initiative_id, **options)
+        shared = kpi_panel(tables, period="month", initiative_id=initiative_id, arms=True, **options)
+        randomised = randomised_markets(shared)
         frames.update({kpi: shared for kpi in monthly if SOURCES[kpi].denominator in shared.columns})
     if "repeat_customer_rate" in kpis and "orders" in tables:
         repeat = repeat_customer_rate(
@@ -98,7 +101,7 @@ def kpi_panels(
         panel, left_out = _balanced(frame, kpi, initiatives, initiative_id, kpis[kpi][0])
         panels[kpi] = panel
         dropped += [{"kpi": kpi, "market": market, "reason": EMPTY_CELLS} for market in left_out]
-    return panels, pd.DataFrame(dropped, columns=["kpi", "market", "reason"])
+    return panels, pd.DataFrame(dropped, columns=["kpi", "market", "reason"]), randomised
 
 
 _PANEL_COUNTS = {"sessions", "cart_sessions", "responses_csat", "responses_nps"}
@@ -125,8 +128,11 @@ def _balanced(
     empty = rows.groupby("market")["denominator"].min() <= 0
     left_out = sorted(empty.index[empty])
     rows = rows[~rows["market"].isin(left_out)]
-    calendar = launch_calendar(initiatives, periods, initiative_id=initiative_id, period=period)
-    rows = rows.merge(calendar.drop(columns="time"), on=["market", "period_start"], how="left")
+    calendar = treatment_calendar(
+        initiatives, periods, initiative_id=initiative_id, period=period, first_treated="containing"
+    )
+    calendar = calendar[["market", "period_start", "launch_date", "first_treated_period", "partly_treated", "treated"]]
+    rows = rows.merge(calendar, on=["market", "period_start"], how="left")
     rows["time"] = rows["period_start"].map({start: position + 1 for position, start in enumerate(periods)})
     rows["first_treated_period"] = rows["first_treated_period"].fillna(0).astype("int64")
     rows["partly_treated"] = rows["partly_treated"].fillna(False).astype(bool)
@@ -134,46 +140,16 @@ def _balanced(
     return rows[PANEL_COLUMNS].sort_values(["market", "period_start"], ignore_index=True), left_out
 
 
-def launch_calendar(initiatives, periods, *, initiative_id: str | None, period: str) -> pd.DataFrame:
-    """The treatment calendar with the period **containing** the launch as the first treated period.
+def randomised_markets(shared: pd.DataFrame) -> set[str]:
+    """Markets with sessions in an A/B arm in or after their launch period: an experiment ran there.
 
-    Columns ``market, period_start, time, launch_date, first_treated_period`` (0: never, or launched after the
-    last period; 1: launched in or before the first period), ``partly_treated`` (the launch falls after the
-    period's first day) and ``treated`` (the period is on or after the containing period, so ``partly_treated``
-    periods count as treated).
+    ``shared`` is the session panel of :func:`~analysis.metrics.impact.panels.kpi_panel` with ``arms=True`` (its
+    ``armed_sessions`` come from the same pass over the events as the panel).
     """
-    calendar = treatment_calendar(initiatives, periods, initiative_id=initiative_id, period=period)
-    starts = pd.Series(sorted(calendar["period_start"].unique())).astype("datetime64[us]")
-    containing = period_start_of(calendar["launch_date"], period)
-    position = starts.searchsorted(containing.to_numpy(), side="left") + 1
-    inside = containing.notna() & (containing <= starts.iloc[-1])
-    first = pd.Series(np.where(inside, np.maximum(position, 1), 0), index=calendar.index)
-    first = first.where(~(containing.notna() & (containing < starts.iloc[0])), 1)
-    calendar["first_treated_period"] = first.astype("int64")
-    calendar["treated"] = (calendar["first_treated_period"] > 0) & (
-        calendar["time"] >= calendar["first_treated_period"]
-    )
-    return calendar[
-        ["market", "period_start", "time", "launch_date", "first_treated_period", "partly_treated", "treated"]
-    ]
-
-
-def randomised_markets(events: ir.Table, launches: pd.DataFrame) -> set[str]:
-    """Markets whose events carry an A/B arm (``variant`` filled) on or after their launch: an experiment ran there.
-
-    One small aggregation in the engine over the ``market``, ``variant`` and ``event_time`` columns.
-    """
-    if "variant" not in events.columns:
+    if "armed_sessions" not in shared:
         return set()
-    armed = events.filter(events.variant.notnull() & (events.variant != ""))
-    seen = armed.group_by("market").aggregate(last=armed.event_time.max()).execute()
-    launch = launches.set_index("market")["launch_date"]
-    randomised = set()
-    for market, last in zip(seen["market"].astype(str), pd.to_datetime(seen["last"]), strict=True):
-        moment = last.tz_convert("UTC").tz_localize(None) if last.tzinfo is not None else last
-        if market in launch.index and pd.notna(launch[market]) and moment >= launch[market]:
-            randomised.add(market)
-    return randomised
+    launched = shared["treated"] | shared["partly_treated"]
+    return set(shared.loc[launched & (shared["armed_sessions"] > 0), "market"].astype(str))
 
 
 def launch_table(initiatives: pd.DataFrame, markets: list[str], scope: Scope, randomised: set[str]) -> pd.DataFrame:

@@ -222,6 +222,7 @@ def kpi_panel(
     start: date | None = None,
     end: date | None = None,
     initiative_id: str | None = None,
+    arms: bool = False,
 ) -> pd.DataFrame:
     """The market × period panel of session and survey KPIs with the initiative's treatment calendar.
 
@@ -242,6 +243,10 @@ def kpi_panel(
         First and last day (inclusive, UTC) of session starts and survey dates; None: no bound.
     initiative_id
         Which initiative; None takes the only one in the ``initiatives`` table.
+    arms
+        Also count the sessions carrying an A/B arm (``armed_sessions``) in the same pass over the events (grouped
+        by market and ``variant``, then summed over the arms), so a caller learns where an experiment ran without
+        reading the events again.
 
     Returns
     -------
@@ -254,6 +259,9 @@ def kpi_panel(
             Position of the period, 1 for the first (the estimators' time index).
         sessions, purchasing_sessions, cart_sessions, abandoned_carts, conversion_rate, cart_abandonment_rate
             As :func:`session_panel` (counts 0 and rates NaN in a period without sessions).
+        armed_sessions
+            Only with ``arms``: of the sessions, those in an A/B arm (``variant`` filled; 0 without a ``variant``
+            column).
         responses_csat, satisfied, csat_top2, responses_nps, promoters, detractors, nps
             As :func:`survey_panel` (only with a ``surveys`` table; counts 0 and rates NaN without answers).
         launch_date, first_treated, first_treated_period, partly_treated, treated
@@ -273,8 +281,8 @@ def kpi_panel(
             f"the KPI panel needs the {' and '.join(missing)} table(s)", value=missing, valid=["events", "initiatives"]
         )
     options = {"period": period, "by": ("market",), "start": start, "end": end}
-    panel = session_panel(tables["events"], **options)
-    counts, rates = list(SESSION_COUNTS), list(SESSION_RATES)
+    panel = _market_sessions(tables["events"], arms=arms, **options)
+    counts, rates = list(SESSION_COUNTS) + (["armed_sessions"] if arms else []), list(SESSION_RATES)
     if "surveys" in tables:
         panel = panel.merge(survey_panel(tables["surveys"], **options), on=["market", "period_start"], how="outer")
         counts, rates = counts + SURVEY_COUNTS, rates + SURVEY_RATES
@@ -294,9 +302,23 @@ def kpi_panel(
     return panel[order].sort_values(["market", "period_start"], ignore_index=True)
 
 
+def _market_sessions(events: ir.Table, *, arms: bool, **options) -> pd.DataFrame:
+    """:func:`session_panel` by market; with ``arms`` from one pass by market and arm, summed over the arms."""
+    if not arms:
+        return session_panel(events, **options)
+    if ARM not in events.columns:
+        return session_panel(events, **options).assign(armed_sessions=0)
+    by_arm = session_panel(events, **(options | {"by": ("market", ARM)}))
+    by_arm["armed_sessions"] = by_arm["sessions"].where(by_arm[ARM].notna(), 0)
+    panel = by_arm.groupby(["market", "period_start"], as_index=False)[[*SESSION_COUNTS, "armed_sessions"]].sum()
+    panel["conversion_rate"] = _ratio(panel["purchasing_sessions"], panel["sessions"])
+    panel["cart_abandonment_rate"] = _ratio(panel["abandoned_carts"], panel["cart_sessions"])
+    return panel
+
+
 def _interleaved(counts: list[str], rates: list[str]) -> list[str]:
     """Session columns then survey columns, each rate after its counts, as the two panels order them."""
-    session = [*SESSION_COUNTS, *SESSION_RATES]
+    session = [*SESSION_COUNTS, "armed_sessions", *SESSION_RATES]
     survey = ["responses_csat", "satisfied", "csat_top2", "responses_nps", "promoters", "detractors", "nps"]
     return [column for column in session + survey if column in counts or column in rates]
 
