@@ -172,7 +172,7 @@ def test_when_the_interval_straddles_a_single_valued_target_then_inconclusive_an
     assert kpi_sentence(make_analysis(), "CSAT (share rating 4–5)") == (
         "CSAT (share rating 4–5) +38.0% (95% CI +30.0% to +46.0%), a real change (p = 0.0001), staggered "
         "difference-in-differences over 6 launches against 2 comparison markets, inconclusive against the +40% "
-        "target (point estimate below it); read as intention-to-treat: in GB only half the market's users were "
+        "target (point estimate below it); read as intention-to-treat: in GB only the treatment arm's users were "
         "treated (the A/B test), so the market-level effect is diluted."
     )
 
@@ -364,3 +364,17 @@ def test_when_every_frame_is_empty_then_each_view_says_so_without_error():
         charts.plot_kpi_series(empty),
     ):
         assert len(figure.axes) == 1 and figure.axes[0].texts
+
+
+def test_when_the_launches_carry_market_names_then_sentences_name_the_markets_not_their_codes():
+    analysis = make_analysis()
+    launches = analysis.launches.assign(name=analysis.launches["market"].map({"GB": "United Kingdom"}))
+    named = dataclasses.replace(analysis, launches=launches)
+    limitations = " ".join(show.limitations(named))
+    assert "In United Kingdom the initiative ran as an A/B test" in limitations
+    assert "only the treatment arm's users were treated" in limitations and "half" not in limitations
+    assert show.note_text(named, "randomised_market_left_out,partly_treated_periods") == (
+        "United Kingdom left out (only its treatment arm was treated, so its market-level effect is diluted); "
+        "periods in which the launch fell part-way through are left out of the effect (event time 0 of the event "
+        "study shows them)"
+    )

@@ -17,26 +17,24 @@ from analysis.contract import ALL_MARKETS
 from analysis.metrics.impact.analysis import KPIS, ImpactAnalysis
 from analysis.present import formatting as fmt
 from analysis.present.findings import escaped_style
+from analysis.present.labels import kpi_label
 from analysis.present.theme import HIGHLIGHT_COLOUR, REFERENCE_COLOUR, SECOND_BAR_COLOUR
 
-# The reader's names of the KPIs (to move into present/labels.py once it holds KPI labels).
-KPI_LABELS = {
-    "conversion_rate": "Conversion rate",
-    "cart_abandonment_rate": "Cart abandonment",
-    "csat_top2": "CSAT (share rating 4–5)",
-    "nps": "NPS",
-    "repeat_customer_rate": "Repeat-customer rate",
-    "seller_churn_hazard": "Seller churn hazard",
-}
 SCORE_KPIS = ("nps",)  # KPIs measured as a score (−100..100), not a rate: absolute effects in points of the score
 VERDICT_WORDS = {"met": "met", "missed": "missed", "inconclusive": "inconclusive against"}
 VERDICT_COLOURS = {"met": SECOND_BAR_COLOUR, "missed": HIGHLIGHT_COLOUR, "inconclusive": REFERENCE_COLOUR}
 NOTE_WORDS = {
     "intention_to_treat": (
-        "read as intention-to-treat: in {randomised} only half the market's users were treated (the A/B test), so "
-        "the market-level effect is diluted"
+        "read as intention-to-treat: in {randomised} only the treatment arm's users were treated (the A/B test), "
+        "so the market-level effect is diluted"
     ),
-    "partly_treated_periods": "periods in which the launch fell part-way through count as treated",
+    "randomised_market_left_out": (
+        "{randomised} left out (only its treatment arm was treated, so its market-level effect is diluted)"
+    ),
+    "partly_treated_periods": (
+        "periods in which the launch fell part-way through are left out of the effect (event time 0 of the event "
+        "study shows them)"
+    ),
 }
 DESIGN_NAMES = {
     "randomised": "A/B test",
@@ -45,11 +43,6 @@ DESIGN_NAMES = {
     "not_launched": "not launched",
     "not_estimable": "not estimable",
 }
-
-
-def kpi_label(kpi: str) -> str:
-    """The reader's name of a KPI: ``'cart_abandonment_rate'`` -> ``'Cart abandonment'``; unknown codes spelled out."""
-    return KPI_LABELS.get(kpi, kpi.replace("_", " ").capitalize())
 
 
 def confidence(analysis: ImpactAnalysis) -> str:
@@ -90,7 +83,7 @@ def design_text(analysis: ImpactAnalysis, row: pd.Series) -> str:
     """How the KPI's effect was estimated, in words, with the evidence's weakness said where there is one."""
     design = row["design"]
     if design == "randomised":
-        return f"A/B test in {_join(randomised_markets(analysis)) or analysis.scope.market}"
+        return f"A/B test in {_join(market_names(analysis, randomised_markets(analysis))) or _where(analysis)}"
     if design == "staggered_did":
         launches = int(row["treated_markets"])
         comparisons = int(row["comparison_markets"])
@@ -138,7 +131,7 @@ def _kpi_sentence(analysis: ImpactAnalysis, row: pd.Series) -> str:
 def note_text(analysis: ImpactAnalysis, note: str) -> str:
     """The analysis' caveat codes (comma- or semicolon-separated) in plain words; unknown codes spelled out."""
     codes = [code.strip() for code in str(note or "").replace(";", ",").split(",") if code.strip()]
-    randomised = _join(randomised_markets(analysis)) or "the randomised market"
+    randomised = _join(market_names(analysis, randomised_markets(analysis))) or "the randomised market"
     return "; ".join(NOTE_WORDS.get(code, code.replace("_", " ")).format(randomised=randomised) for code in codes)
 
 
@@ -281,10 +274,11 @@ def limitations(analysis: ImpactAnalysis) -> list[str]:
     launches = analysis.launches
     launched = launches[launches["launch_date"].notna()]
     never = sorted(launches.loc[launches["launch_date"].isna(), "market"].astype(str))
+    never_names = _join(market_names(analysis, never)) or "none"
+    launched_names = _join(market_names(analysis, sorted(launched["market"].astype(str)))) or "none"
     sentences = [
-        f"The initiative launched in {len(launched)} of {len(launches)} markets "
-        f"({_join(sorted(launched['market'].astype(str))) or 'none'}); "
-        f"{len(never)} never launched ({_join(never) or 'none'}). With so few markets every difference-in-differences "
+        f"The initiative launched in {len(launched)} of {len(launches)} markets ({launched_names}); "
+        f"{len(never)} never launched ({never_names}). With so few markets every difference-in-differences "
         "rests on few clusters: one unusual market can move an estimate, and intervals are wider than the session "
         "counts suggest."
     ]
@@ -299,9 +293,10 @@ def limitations(analysis: ImpactAnalysis) -> list[str]:
     randomised = randomised_markets(analysis)
     if randomised:
         sentences.append(
-            f"In {_join(randomised)} the initiative ran as an A/B test: conversion and cart abandonment come from the "
-            "test, but survey and seller KPIs can only be read for the whole market, where half the users were "
-            "treated (intention-to-treat), so those effects understate the effect on a treated user."
+            f"In {_join(market_names(analysis, randomised))} the initiative ran as an A/B test: "
+            "conversion and cart abandonment come from the "
+            "test, but survey and order KPIs can only be read for the whole market, where only the treatment arm's "
+            "users were treated (intention-to-treat), so those effects understate the effect on a treated user."
         )
     if not analysis.effects.empty and (analysis.effects["design"] == "interrupted_time_series").any():
         sentences.append(
@@ -330,8 +325,18 @@ def in_kpi_order(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[frame["kpi"].map(lambda k: order.get(k, len(order))).argsort(kind="stable")]
 
 
+def market_names(analysis: ImpactAnalysis, markets: list[str]) -> list[str]:
+    """The markets' names from ``analysis.launches`` (``name``), their codes where it gives none."""
+    launches = analysis.launches
+    if "name" not in launches:
+        return list(markets)
+    named = dict(zip(launches["market"].astype(str), launches["name"], strict=True))
+    return [str(named[m]) if m in named and isinstance(named[m], str) and named[m] else m for m in markets]
+
+
 def _where(analysis: ImpactAnalysis) -> str:
-    return "any market" if analysis.scope.market == ALL_MARKETS else analysis.scope.market
+    market = analysis.scope.market
+    return "any market" if market == ALL_MARKETS else market_names(analysis, [market])[0]
 
 
 def _verdict_colour(verdict: str) -> str:

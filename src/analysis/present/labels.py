@@ -17,3 +17,19 @@ DEEPEST_STEP = "deepest step"  # the label of a time-to-convert row that runs to
 def step_label(step: str) -> str:
     """The reader's name of a funnel step: ``'add_to_cart'`` -> ``'Cart'``; unknown steps keep their name."""
     return STEP_LABELS.get(step, step)
+
+
+# The reader's names of the post-initiative readout's KPIs (analysis.metrics.impact.KPIS).
+KPI_LABELS = {
+    "conversion_rate": "Conversion rate",
+    "cart_abandonment_rate": "Cart abandonment",
+    "csat_top2": "CSAT (share rating 4–5)",
+    "nps": "NPS",
+    "repeat_customer_rate": "Repeat-customer rate",
+    "seller_churn_hazard": "Seller churn hazard",
+}
+
+
+def kpi_label(kpi: str) -> str:
+    """The reader's name of a KPI: ``'cart_abandonment_rate'`` -> ``'Cart abandonment'``; unknown codes spelled out."""
+    return KPI_LABELS.get(kpi, kpi.replace("_", " ").capitalize())

@@ -120,3 +120,8 @@ def test_when_a_parameter_is_invalid_then_a_parameter_error_names_it(tables, opt
     with pytest.raises(ParameterError) as error:
         analyse_impact(tables, scope("ALL"), **{option: value})
     assert error.value.parameter == option
+
+
+def test_when_the_markets_table_names_the_markets_then_the_launches_carry_the_names(everything):
+    names = everything.launches.set_index("market")["name"]
+    assert names["GB"] == "United Kingdom" and names["US"] == "United States"

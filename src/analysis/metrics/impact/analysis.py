@@ -70,8 +70,9 @@ class ImpactAnalysis:
     alpha
         The significance level of every interval (0.05: 95% intervals).
     launches
-        One row per market of the data: ``market``, ``launch_date`` (NaT: never launched), ``randomised`` (bool: an
-        A/B test ran there, so its effect is read from the experiment), ``in_scope`` (bool).
+        One row per market of the data: ``market``, ``name`` (from the ``markets`` table; the code without one),
+        ``launch_date`` (NaT: never launched), ``randomised`` (bool: an A/B test ran there, so its effect is read
+        from the experiment), ``in_scope`` (bool).
     effects
         One row per KPI of :data:`KPIS` (in that order), for the scope (the market, or all treated markets for ALL):
 
@@ -208,7 +209,7 @@ def analyse_impact(
     initiative = selected_initiative(tables, initiative_id)
     panels, dropped, randomised = kpi_panels(tables, scope, initiative_id=initiative["id"], kpis=KPIS)
     markets = sorted(set().union(*(set(panel["market"]) for panel in panels.values())))
-    launches = launch_table(initiative["rows"], markets, scope, randomised)
+    launches = launch_table(initiative["rows"], markets, scope, randomised, market_names(tables))
     in_scope = [m for m in randomised if scope.market in ("ALL", m)]
     experiments = {m: read_experiment(tables, scope, m, alpha) for m in sorted(in_scope)}
     options = {"alpha": alpha, "draws": draws, "seed": seed, "comparison_markets": comparison_markets}
@@ -359,6 +360,14 @@ def selected_initiative(tables: Mapping[str, ir.Table], initiative_id: str | Non
         )
     rows = table[table["initiative_id"].astype(str) == initiative_id]
     return {"id": initiative_id, "name": str(rows["name"].iloc[0]) if "name" in rows else None, "rows": rows}
+
+
+def market_names(tables: Mapping[str, ir.Table]) -> dict[str, str]:
+    """``{market: name}`` from the ``markets`` table (empty without one, or without a ``name`` column)."""
+    if "markets" not in tables or "name" not in tables["markets"].columns:
+        return {}
+    markets = tables["markets"].select("market", "name").execute().dropna()
+    return dict(zip(markets["market"].astype(str), markets["name"].astype(str), strict=True))
 
 
 def read_experiment(tables: Mapping[str, ir.Table], scope: Scope, market: str, alpha: float) -> pd.DataFrame:

@@ -152,8 +152,17 @@ def randomised_markets(shared: pd.DataFrame) -> set[str]:
     return set(shared.loc[launched & (shared["armed_sessions"] > 0), "market"].astype(str))
 
 
-def launch_table(initiatives: pd.DataFrame, markets: list[str], scope: Scope, randomised: set[str]) -> pd.DataFrame:
-    """``market, launch_date, randomised, in_scope``: one row per market of the data or of the initiative."""
+def launch_table(
+    initiatives: pd.DataFrame,
+    markets: list[str],
+    scope: Scope,
+    randomised: set[str],
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """``market, name, launch_date, randomised, in_scope``: one row per market of the data or of the initiative.
+
+    ``name`` is the market's name from ``names`` (the ``markets`` table), its code where none is given.
+    """
     launch = dict(
         zip(
             initiatives["market"].astype(str),
@@ -165,6 +174,7 @@ def launch_table(initiatives: pd.DataFrame, markets: list[str], scope: Scope, ra
     return pd.DataFrame(
         {
             "market": every,
+            "name": [str((names or {}).get(m) or m) for m in every],
             "launch_date": pd.Series([launch.get(m, pd.NaT) for m in every], dtype="datetime64[us]"),
             "randomised": [m in randomised for m in every],
             "in_scope": [scope.market in ("ALL", m) for m in every],
