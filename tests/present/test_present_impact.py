@@ -328,6 +328,8 @@ def test_when_no_single_market_design_was_used_then_the_interrupted_chart_says_w
     market_effects.loc[len(market_effects)] = ["repeat_customer_rate", "AU", "interrupted_time_series"] + [0.1] * 6
     named = charts.plot_interrupted(dataclasses.replace(analysis, market_effects=market_effects))
     assert named.axes[1].get_title() == "Repeat-customer rate in AU: structural counterfactual"
+    launch = named.axes[1].lines[-1]  # AU's launch marked on its single-market chart
+    assert launch.get_label() == "launch" and launch.get_xdata()[0] == pd.Timestamp(LAUNCHES["AU"])
     empty = charts.plot_interrupted(dataclasses.replace(analysis, interrupted=analysis.interrupted.iloc[:0]))
     assert "No single-market design was used" in empty.axes[0].texts[0].get_text()
 

@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from analysis.contract import ALL_MARKETS
 from analysis.metrics.impact.analysis import ImpactAnalysis
-from analysis.present.impact import SCORE_KPIS, in_kpi_order, kpi_label
+from analysis.present.impact import SCORE_KPIS, in_kpi_order
+from analysis.present.labels import kpi_label
 from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, PALETTE, REFERENCE_COLOUR, empty_figure
 
 PANEL_HEIGHT = 2.6  # inches per KPI panel
@@ -105,6 +107,9 @@ def plot_interrupted(analysis: ImpactAnalysis):
         )
         axis.plot(rows["period_start"], rows["counterfactual"] * scale, "--", color=REFERENCE_COLOUR)
         axis.plot(rows["period_start"], rows["actual"] * scale, "o-", color=BAR_COLOUR, label="actual")
+        launch = _single_market_launch(analysis, name)
+        if launch is not None:
+            axis.axvline(launch, color=HIGHLIGHT_COLOUR, ls=":", lw=1.2, label="launch")
         axis.set_ylabel(unit)
         axis.set_title(f"{kpi_label(name)}{_single_market(analysis, name)}: {method} counterfactual")
         axis.legend(loc="upper left", fontsize="small")
@@ -155,6 +160,19 @@ def _single_market(analysis: ImpactAnalysis, kpi: str) -> str:
         return ""
     markets = effects.loc[(effects["kpi"] == kpi) & (effects["design"] == "interrupted_time_series"), "market"]
     return f" in {', '.join(sorted(markets.astype(str).unique()))}" if len(markets) else ""
+
+
+def _single_market_launch(analysis: ImpactAnalysis, kpi: str) -> pd.Timestamp | None:
+    """The launch date of the one market a KPI's single-market design was read in (None when not one market)."""
+    effects, launches = analysis.market_effects, analysis.launches
+    markets = set()
+    if not effects.empty:
+        single = effects[(effects["kpi"] == kpi) & (effects["design"] == "interrupted_time_series")]
+        markets = set(single["market"].astype(str))
+    if not markets and analysis.scope.market != ALL_MARKETS:
+        markets = {analysis.scope.market}
+    dates = launches.loc[launches["market"].astype(str).isin(markets), "launch_date"].dropna()
+    return pd.Timestamp(dates.iloc[0]) if len(markets) == 1 and len(dates) else None
 
 
 def _level(analysis: ImpactAnalysis) -> str:
