@@ -40,6 +40,6 @@ def test_when_the_notebook_runs_where_the_initiative_launched_then_every_section
 def test_when_the_initiative_never_launched_in_the_market_then_the_notebook_says_so_without_error(tmp_path: Path):
     notebook = run(tmp_path, "JP")
 
-    assert "the initiative did not launch in JP: no effect to estimate" in shown(notebook)
+    assert "the initiative did not launch in Japan: no effect to estimate" in shown(notebook)
     assert images(notebook) == CHARTS
     assert not errors(notebook)
