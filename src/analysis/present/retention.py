@@ -180,7 +180,7 @@ def _clv_sentences(analysis: RetentionAnalysis) -> list[str]:
         listed = "; ".join(parts) if parts else f"every segment has fewer than {analysis.min_group_size} customers"
         sentence = f"{terms.capitalize()} in {fit.currency} by personality segment: {listed}"
         if fit.interval_failure:
-            sentence += f" (no intervals: a draw of the fitted parameters gave {fit.interval_failure.rstrip('.')})"
+            sentence += f" (no intervals: {fit.interval_failure.rstrip('.')})"
         sentences.append(sentence + ".")
     return sentences
 

@@ -22,6 +22,7 @@ from analysis.metrics.clv.fitting import (
 )
 
 PARAMS = ("r", "alpha", "a", "b")
+NO_DROPOUT = 1e-4  # a fit stopping below this mean dropout probability ran up the no-dropout boundary
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,16 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
         return likelihood.negative_and_gradient(log_params)[0]
 
     optimum = maximise(negative_log_likelihood, np.zeros(4), value_and_gradient=likelihood.negative_and_gradient)
+    r, alpha, a, b = np.exp(optimum.log_params)
+    if not optimum.converged and a / (a + b) < NO_DROPOUT:
+        raise ModelFitError(
+            f"the BG/NBD fit runs towards no dropout at all (the mean dropout probability a / (a + b) fell to "
+            f"{a / (a + b):.1g} without a maximum): these customers show no sign of leaving within the window, so "
+            "the dropout process is not identified and BG/NBD gives no CLV; a longer observation window may show it",
+            parameter="a",
+            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(6).tolist(), strict=True)),
+            valid=f"a / (a + b) >= {NO_DROPOUT:g} at an interior maximum",
+        )
     if not optimum.converged:
         raise ModelFitError(
             f"the BG/NBD fit did not converge ({optimum.message}); check that recency <= T, that the periods are "
@@ -139,7 +150,8 @@ def expected_purchases(fit: BgNbdFit | pd.Series, t, frequency, recency, T) -> n
     """Expected purchases in the next ``t`` periods given (x, t_x, T): FHL 2005 eq. 10.
 
     The Gaussian hypergeometric function is evaluated as ``lifetimes`` does: directly, and through Euler's
-    transformation ``2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a,c-b;c;z)`` where the direct value overflows.
+    transformation ``2F1(a,b;c;z) = (1-z)^(c-a-b) 2F1(c-a,c-b;c;z)`` where the direct value overflows; unlike
+    ``lifetimes`` it keeps its sign (it is negative for some ``a + b + x < 1``) instead of taking its logarithm.
 
     Parameters
     ----------
@@ -155,17 +167,32 @@ def expected_purchases(fit: BgNbdFit | pd.Series, t, frequency, recency, T) -> n
     numpy.ndarray
         Conditional expected number of purchases in (T, T + t] per customer.
     """
-    r, alpha, a, b = _params(fit)
     x, t_x, age = _checked(frequency, recency, T)
-    t = np.asarray(t, dtype=float)
+    return expected_purchases_at(np.array(_params(fit)), np.asarray(t, dtype=float), x, t_x, age)
+
+
+def expected_purchases_at(params: np.ndarray, t: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray):
+    """:func:`expected_purchases` without its input checks, for callers that checked once and evaluate often.
+
+    ``params`` is ``(r, alpha, a, b)``; ``t`` broadcasts against the customers' arrays, so a column of horizons
+    (``t[:, None]``) gives a (horizons × customers) grid in one call.
+    """
+    r, alpha, a, b = params
     upper, lower, c = r + x, b + x, a + b + x - 1
     z = t / (alpha + age + t)
+    upper, lower, c, z = np.broadcast_arrays(upper, lower, c, z)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-        log_hyp = np.log(hyp2f1(upper, lower, c, z))
-        log_hyp_euler = np.log(hyp2f1(c - upper, c - lower, c, z)) + (c - upper - lower) * np.log1p(-z)
-    log_hyp = np.where(np.isfinite(log_hyp), log_hyp, log_hyp_euler)
-    numerator = (a + b + x - 1) / (a - 1) * (1 - np.exp(log_hyp + (r + x) * np.log((alpha + age) / (alpha + age + t))))
-    odds_dead = np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x), 0.0)
+        # 2F1 is negative for some c = a + b + x - 1 < 0 (a + b < 1, x = 0), so it is carried with its sign, never
+        # through its logarithm; Euler's transformation only where the direct value overflows.
+        shrink = (r + x) * np.log((alpha + age) / (alpha + age + t))
+        scaled = hyp2f1(upper, lower, c, z) * np.exp(shrink)
+        overflowed = ~np.isfinite(scaled)
+        if overflowed.any():
+            u, v, w, y = upper[overflowed], lower[overflowed], c[overflowed], z[overflowed]
+            euler = (w - u - v) * np.log1p(-y) + np.broadcast_to(shrink, z.shape)[overflowed]
+            scaled[overflowed] = hyp2f1(w - u, w - v, w, y) * np.exp(euler)
+        numerator = (a + b + x - 1) / (a - 1) * (1 - scaled)
+        odds_dead = np.where(x > 0, a / (b + np.maximum(x, 1) - 1) * ((alpha + age) / (alpha + t_x)) ** (r + x), 0.0)
     return numerator / (1 + odds_dead)
 
 

@@ -137,6 +137,12 @@ def expected_average_value(fit: GammaGammaFit | pd.Series, frequency, monetary_v
             valid="q > 1",
         )
     x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
+    return average_value_at(np.array([p, q, gamma]), x, value)
+
+
+def average_value_at(params: np.ndarray, x: np.ndarray, value: np.ndarray) -> np.ndarray:
+    """:func:`expected_average_value` without its checks (``params`` is ``(p, q, gamma)`` with ``q > 1``)."""
+    p, q, gamma = params
     return p * (gamma + x * value) / (p * x + q - 1)
 
 

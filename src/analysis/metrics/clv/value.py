@@ -14,12 +14,15 @@ import pandas as pd
 
 from analysis.errors import ParameterError, one_of
 from analysis.metrics.clv.bg_nbd import PARAMS as BG_NBD_PARAMS
-from analysis.metrics.clv.bg_nbd import BgNbdFit, expected_purchases
-from analysis.metrics.clv.fitting import as_array
+from analysis.metrics.clv.bg_nbd import BgNbdFit, expected_purchases_at
+from analysis.metrics.clv.fitting import ModelFitError, as_array
 from analysis.metrics.clv.gamma_gamma import PARAMS as GAMMA_GAMMA_PARAMS
-from analysis.metrics.clv.gamma_gamma import GammaGammaFit, expected_average_value
+from analysis.metrics.clv.gamma_gamma import GammaGammaFit, average_value_at, expected_average_value
 
 PERIODS_PER_MONTH = {"D": 30.0, "W": 4.345, "M": 1.0}
+MAX_DROPPED_SHARE = 0.05  # an interval may leave out at most this share of the parameter draws
+LOG_SE_LIMIT = 2.0  # a log-scale standard error above this: the parameter is not identified (95% range > ~2,500x)
+NEGATIVE_TOLERANCE = 1e-9  # expected purchases below -this are a numerical failure, not rounding
 
 
 def customer_lifetime_value(
@@ -60,7 +63,9 @@ def customer_lifetime_value(
     per_month = _checked_options(months, margin, discount_rate, period)
     x, t_x, age = (as_array(v, n) for v, n in ((frequency, "frequency"), (recency, "recency"), (T, "T")))
     (unique_x, unique_t_x, unique_age), inverse = _distinct(x, t_x, age)
-    purchases = _discounted_purchases(bg_nbd, unique_x, unique_t_x, unique_age, months, discount_rate, per_month)
+    params = np.array([float((bg_nbd.params if isinstance(bg_nbd, BgNbdFit) else bg_nbd)[n]) for n in BG_NBD_PARAMS])
+    horizons = np.arange(1, months + 1)[:, None] * per_month
+    purchases = _discounted_purchases(params, unique_x, unique_t_x, unique_age, horizons, discount_rate)
     return purchases[inverse] * expected_average_value(gamma_gamma, x, monetary_value) * margin
 
 
@@ -77,15 +82,24 @@ def clv_by_group(
     draws: int = 200,
     level: float = 0.95,
     seed: int = 20240101,
+    max_dropped_share: float = MAX_DROPPED_SHARE,
 ) -> pd.DataFrame:
     """Mean CLV per group of customers, with an interval for the models' parameter uncertainty.
 
     The interval covers the uncertainty of the two models' fitted parameters only: ``draws`` parameter vectors are
     drawn (seeded) from the normal approximations of both fits' maximum-likelihood estimates on the log scale
-    (``log_covariance``), each draw's group mean CLV is computed for the same observed customers, and the interval is
-    the central ``level`` share of those means. It does not cover the randomness of the customers' future purchases
-    (the point estimate is already an expectation), nor whether the models fit, nor which customers were sampled; it
-    narrows as the fits rest on more customers.
+    (``log_covariance``; positive parameters by construction), each draw's group mean CLV is computed for the same
+    observed customers, and the interval is the central ``level`` share of those means. It does not cover the
+    randomness of the customers' future purchases (the point estimate is already an expectation), nor whether the
+    models fit, nor which customers were sampled; it narrows as the fits rest on more customers.
+
+    A draw with Gamma–Gamma ``q <= 1`` (no finite mean spend) or whose BG/NBD expectation is not a finite,
+    non-negative number (the hypergeometric series fails far from the estimate) has no CLV: it is dropped and
+    counted (``draws_dropped``). The interval is refused (:class:`ModelFitError`, its ``value`` the share dropped)
+    when more than ``max_dropped_share`` of the draws are dropped, and before drawing when a parameter is not
+    identified: a log-scale standard error above :data:`LOG_SE_LIMIT` (its 95% range spans more than a factor of
+    about 2,500), as when BG/NBD's ``a`` runs towards 0 along a flat ridge; draws there describe the ridge, not
+    the uncertainty, and give intervals such as −6e40..1e33.
 
     Parameters
     ----------
@@ -103,6 +117,8 @@ def clv_by_group(
         Coverage of the interval (0.95: the 2.5th to 97.5th percentile of the draws).
     seed
         Seed of the draws.
+    max_dropped_share
+        The largest share of draws that may be dropped (see above) for an interval to be given.
 
     Returns
     -------
@@ -112,8 +128,15 @@ def clv_by_group(
         - one column per ``by`` column: the group;
         - ``customers``: customers in the group;
         - ``mean_clv``: their mean CLV at the fitted parameters (currency of ``monetary_value``);
-        - ``mean_clv_ci_low``, ``mean_clv_ci_high``: its interval for parameter uncertainty (see above);
-        - ``total_clv``: the group's summed CLV at the fitted parameters.
+        - ``mean_clv_ci_low``, ``mean_clv_ci_high``: its interval for parameter uncertainty (see above), over the
+          draws kept;
+        - ``total_clv``: the group's summed CLV at the fitted parameters;
+        - ``draws_dropped``: the share of the parameter draws dropped (the same for every group).
+
+    Raises
+    ------
+    ModelFitError
+        When a parameter is not identified or more than ``max_dropped_share`` of the draws are dropped.
     """
     keys = [by] if isinstance(by, str) else list(by)
     per_month = _checked_options(months, margin, discount_rate, period)
@@ -128,36 +151,81 @@ def clv_by_group(
     (unique_x, unique_t_x, unique_age), inverse = _distinct(x, t_x, age)
     codes, groups = _group_codes(summary, keys)
     sizes = np.bincount(codes, minlength=len(groups))
+    horizons = np.arange(1, months + 1)[:, None] * per_month
 
-    def group_means(bg_params: pd.Series, gg_params: pd.Series) -> np.ndarray:
-        purchases = _discounted_purchases(bg_params, unique_x, unique_t_x, unique_age, months, discount_rate, per_month)
-        clv = purchases[inverse] * expected_average_value(gg_params, x, value) * margin
+    def group_means(bg_params: np.ndarray, gg_params: np.ndarray) -> np.ndarray | None:
+        """Each group's mean CLV; None when the BG/NBD expectation is not a finite, non-negative number."""
+        purchases = _discounted_purchases(bg_params, unique_x, unique_t_x, unique_age, horizons, discount_rate)
+        if not np.all(np.isfinite(purchases)) or np.any(purchases < -NEGATIVE_TOLERANCE):
+            return None
+        clv = purchases[inverse] * average_value_at(gg_params, x, value) * margin
         return np.bincount(codes, weights=clv, minlength=len(groups)) / sizes
 
-    point = group_means(bg_nbd.params, gamma_gamma.params)
-    generator = np.random.default_rng(seed)
-    bg_draws = _draw(generator, bg_nbd, BG_NBD_PARAMS, draws)
-    gg_draws = _draw(generator, gamma_gamma, GAMMA_GAMMA_PARAMS, draws)
-    simulated = np.vstack([group_means(bg, gg) for bg, gg in zip(bg_draws, gg_draws, strict=True)])
+    _check_identified(bg_nbd, gamma_gamma)
+    with np.errstate(all="ignore"):
+        point = group_means(bg_nbd.params.to_numpy(dtype=float), gamma_gamma.params.to_numpy(dtype=float))
+        if point is None:
+            raise ModelFitError("the BG/NBD expected purchases at the fitted parameters are not finite")
+        generator = np.random.default_rng(seed)
+        bg_draws = _draw(generator, bg_nbd, draws)
+        gg_draws = _draw(generator, gamma_gamma, draws)
+        infinite_spend = gg_draws[:, GAMMA_GAMMA_PARAMS.index("q")] <= 1
+        means = [
+            None if bad else group_means(bg, gg) for bg, gg, bad in zip(bg_draws, gg_draws, infinite_spend, strict=True)
+        ]
+    kept = [m for m in means if m is not None]
+    dropped_share = (draws - len(kept)) / draws
+    if draws - len(kept) > max_dropped_share * draws + 1e-9:  # counts, so 5 of 100 is not read as 5.000001%
+        spend, numeric = int(infinite_spend.sum()), draws - len(kept) - int(infinite_spend.sum())
+        raise ModelFitError(
+            f"{draws - len(kept)} of {draws} parameter draws ({dropped_share:.0%}) have no CLV ({spend} with the "
+            f"Gamma–Gamma q <= 1, i.e. infinite mean spend; {numeric} where the BG/NBD expectation is not a finite, "
+            f"non-negative number), more than the {max_dropped_share:.0%} an interval may leave out",
+            parameter="max_dropped_share",
+            value=dropped_share,
+            valid=f"at most {max_dropped_share:.0%} of the draws dropped",
+        )
+    simulated = np.vstack(kept)
     tail = (1 - level) / 2 * 100
     result = groups.copy()
     result["customers"] = sizes
     result["mean_clv"] = point
-    result["mean_clv_ci_low"] = np.nanpercentile(simulated, tail, axis=0)
-    result["mean_clv_ci_high"] = np.nanpercentile(simulated, 100 - tail, axis=0)
+    result["mean_clv_ci_low"] = np.percentile(simulated, tail, axis=0)
+    result["mean_clv_ci_high"] = np.percentile(simulated, 100 - tail, axis=0)
     result["total_clv"] = point * sizes
+    result["draws_dropped"] = dropped_share
     return result
 
 
-def _discounted_purchases(bg_nbd, x, t_x, age, months: int, discount_rate: float, per_month: float) -> np.ndarray:
-    """Sum over months of the month's expected purchases, discounted: CLV per unit of value and margin."""
-    total = np.zeros_like(x)
-    before = np.zeros_like(x)
-    for month in range(1, months + 1):
-        cumulative = expected_purchases(bg_nbd, month * per_month, x, t_x, age)
-        total += (cumulative - before) / (1 + discount_rate) ** month
-        before = cumulative
-    return total
+def _discounted_purchases(
+    params: np.ndarray, x: np.ndarray, t_x: np.ndarray, age: np.ndarray, horizons: np.ndarray, discount_rate: float
+) -> np.ndarray:
+    """Sum over months of the month's expected purchases, discounted: CLV per unit of value and margin.
+
+    ``horizons`` is the column of month ends in the summary's units; the cumulative expectations of every month are
+    one (months × customers) grid, differenced into monthly increments.
+    """
+    cumulative = expected_purchases_at(params, horizons, x, t_x, age)
+    increments = np.diff(cumulative, axis=0, prepend=0.0)
+    discount = (1 + discount_rate) ** -np.arange(1, len(horizons) + 1)
+    return discount @ increments
+
+
+def _check_identified(bg_nbd: BgNbdFit, gamma_gamma: GammaGammaFit) -> None:
+    """Refuse parametric draws around a parameter the data do not pin down (see :func:`clv_by_group`)."""
+    for model, fit, names in (("BG/NBD", bg_nbd, BG_NBD_PARAMS), ("Gamma–Gamma", gamma_gamma, GAMMA_GAMMA_PARAMS)):
+        log_se = np.sqrt(np.diag(np.asarray(fit.log_covariance, dtype=float)))
+        loose = [(name, se) for name, se in zip(names, log_se, strict=True) if not se <= LOG_SE_LIMIT]
+        if loose:
+            name, se = loose[0]
+            raise ModelFitError(
+                f"the {model} parameter {name} = {float(fit.params[name]):.3g} is not identified by these customers "
+                f"(standard error {se:.3g} on the log scale: its 95% range spans a factor of "
+                f"{np.exp(2 * 1.96 * se):.2g}), so parameter draws cannot give a CLV interval",
+                parameter=name,
+                value=float(se),
+                valid=f"log-scale standard error <= {LOG_SE_LIMIT}",
+            )
 
 
 def _distinct(x: np.ndarray, t_x: np.ndarray, age: np.ndarray):
@@ -181,10 +249,10 @@ def _group_codes(summary: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, pd
     return grouped.ngroup().to_numpy(), grouped.size().reset_index()[keys]
 
 
-def _draw(generator: np.random.Generator, fit, names: tuple[str, ...], draws: int) -> list[pd.Series]:
-    log_params = np.log(fit.params.to_numpy())
-    sampled = generator.multivariate_normal(log_params, fit.log_covariance, size=draws)
-    return [pd.Series(np.exp(row), index=names) for row in sampled]
+def _draw(generator: np.random.Generator, fit, draws: int) -> np.ndarray:
+    """``draws`` parameter vectors (rows), normal on the log scale: positive by construction."""
+    log_params = np.log(fit.params.to_numpy(dtype=float))
+    return np.exp(generator.multivariate_normal(log_params, fit.log_covariance, size=draws))
 
 
 def _checked_options(months: int, margin: float, discount_rate: float, period: str) -> float:

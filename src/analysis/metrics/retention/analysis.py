@@ -119,8 +119,11 @@ class RetentionAnalysis:
     clv_fits
         One row per currency: ``currency``, ``customers``, ``repeat_buyers`` (customers with a purchase in a second
         week), the BG/NBD ``r``, ``alpha``, ``a``, ``b`` and Gamma–Gamma ``p``, ``q``, ``gamma`` (NaN when not
-        fitted), ``failure`` (why not; None when both fitted) and ``interval_failure`` (why CLV has no interval
-        although both fitted, e.g. a parameter draw with q ≤ 1; the estimate is then shown without one).
+        fitted), ``failure`` (why not; None when both fitted), ``interval_failure`` (why CLV has no interval
+        although both fitted: a parameter the customers do not identify, or more than 5% of the parameter draws
+        without a CLV, e.g. with q ≤ 1; the estimate is then shown without one) and ``draws_dropped`` (the share of
+        parameter draws left out of the intervals, see :func:`~analysis.metrics.clv.clv_by_group`; NaN when none
+        were drawn).
     repeat_revenue
         Per currency, the share of revenue from repeat buyers (customers with two or more orders in the scope):
         ``currency``, ``customers``, ``repeat_buyers``, ``revenue``, ``repeat_revenue``, ``share`` (their ratio)
@@ -449,7 +452,7 @@ def _customer_value(
         clv[column] = clv[column].astype(float).where(~clv["too_small"].astype(bool))
     fit_columns = [
         "currency", "customers", "repeat_buyers", "r", "alpha", "a", "b", "p", "q", "gamma", "failure",
-        "interval_failure",
+        "interval_failure", "draws_dropped",
     ]  # fmt: skip
     fits = pd.DataFrame(fit_rows, columns=fit_columns)
     for column in ("failure", "interval_failure"):  # None, not NaN, where there is nothing to say
@@ -479,7 +482,7 @@ def _value_of_currency(
     ).reset_index(drop=True)  # fmt: skip  (the customer index is dropped here: no identifier goes further)
     row = {"currency": currency, "customers": len(summary), "repeat_buyers": int((summary["frequency"] > 0).sum())}
     row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"), np.nan)
-    row |= {"failure": None, "interval_failure": None}
+    row |= {"failure": None, "interval_failure": None, "draws_dropped": np.nan}
     try:
         bg_nbd = fit_bg_nbd(summary["frequency"], summary["recency"], summary["T"])
         row |= bg_nbd.params.to_dict()
@@ -491,8 +494,11 @@ def _value_of_currency(
     options = {"months": months, "margin": margin, "discount_rate": discount_rate, "period": CLV_PERIOD}
     try:
         by_segment = clv_by_group(summary, bg_nbd, gamma_gamma, by="segment", **options)
-    except ModelFitError as error:  # a parameter draw with q <= 1 (infinite mean spend): the estimate, no interval
+        row["draws_dropped"] = float(by_segment["draws_dropped"].iloc[0]) if len(by_segment) else 0.0
+    except ModelFitError as error:  # not identified, or too many draws without a CLV: the estimate, no interval
         row["interval_failure"] = str(error)
+        if error.parameter == "max_dropped_share":
+            row["draws_dropped"] = float(error.value)
         by_segment = _mean_clv_without_interval(summary, bg_nbd, gamma_gamma, options)
     fit_rows.append(row)
     by_segment.insert(0, "currency", currency)
