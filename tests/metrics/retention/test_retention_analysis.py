@@ -15,7 +15,7 @@ from statsmodels.stats.proportion import confint_proportions_2indep, proportions
 from analysis.config import PROJECT_ROOT
 from analysis.errors import ParameterError
 from analysis.metrics.retention import RetentionAnalysis, analyse_retention
-from analysis.metrics.retention.analysis import repeat_revenue_share
+from analysis.metrics.retention.value_analysis import repeat_revenue_share
 from analysis.scope import Scope
 from analysis.sources import load_tables
 from analysis.sources.demo import generate_demo_tables

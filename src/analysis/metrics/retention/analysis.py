@@ -12,34 +12,26 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
-import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
 from analysis.errors import ParameterError, one_of
-from analysis.metrics.clv import (
-    ModelFitError,
-    clv_by_group,
-    customer_lifetime_value,
-    fit_bg_nbd,
-    fit_gamma_gamma,
-    rfm_summary,
-)
 from analysis.metrics.retention.buyers import repeat_customer_rate
 from analysis.metrics.retention.cohorts import buyer_cohorts, seller_cohorts
 from analysis.metrics.retention.periods import PERIODS, as_date
 from analysis.metrics.retention.sbg import SbgFitError, ShiftedBetaGeometricFit, fit_shifted_beta_geometric
 from analysis.metrics.retention.sellers import hazard_before_after, seller_churn_hazard, seller_retention
 from analysis.metrics.retention.survival import survival_curves
-from analysis.metrics.stats import holm_adjust, is_real, newcombe_interval, normal_quantile, two_proportion_z_test
+from analysis.metrics.retention.value_analysis import customer_value, repeat_revenue_share
+from analysis.metrics.stats import holm_adjust, is_real, newcombe_interval, two_proportion_z_test
 from analysis.scope import Scope
+
+__all__ = ["RetentionAnalysis", "analyse_retention", "repeat_revenue_share", "repeat_trend", "retention_change"]
 
 POOLED = "ALL"  # the market label of a line pooling every market
 SBG_COHORTS = 4  # the sBG is fitted on this many most recent signup cohorts ...
 SBG_MIN_PERIODS = 2  # ... each observed for at least this many whole months after signup
-CLV_PERIOD = "W"  # the RFM summary counts purchases in distinct weeks
-UNKNOWN_SEGMENT = "unknown"
 
 
 @dataclass(frozen=True)
@@ -223,7 +215,7 @@ def analyse_retention(
     buyers = buyer_cohorts(orders, by=cohort_by, cohort=cohort_period, period="month", observation_end=observed)
     sbg = _sbg(grid, projection_months)
     repeat = _with_pooled(repeat_customer_rate, orders, market, start=scope.start, end=observed)
-    clv, fits, revenue = _customer_value(
+    clv, fits, revenue = customer_value(
         tables, orders, market, observed, clv_horizon_months, margin, monthly_discount_rate, min_group_size
     )
     return RetentionAnalysis(
@@ -306,29 +298,6 @@ def repeat_trend(repeat: pd.DataFrame) -> pd.DataFrame:
     return _compared(frame, counts, frame["last_rate"] - frame["first_rate"])[columns]
 
 
-def repeat_revenue_share(sums: pd.DataFrame) -> pd.DataFrame:
-    """The share of revenue from repeat buyers with a delta-method interval, from per-currency sums over customers.
-
-    ``sums`` holds, per ``currency``: ``customers`` (n), ``repeat_buyers``, ``revenue`` (Σx, x a customer's revenue),
-    ``repeat_revenue`` (Σy, y = x for a customer with two or more orders, else 0) and ``sum_xx``, ``sum_yy``,
-    ``sum_xy``. The share is Σy/Σx = ȳ/x̄; its variance is the delta method's ``Var(ȳ)/x̄² − 2ȳ·Cov/x̄³ +
-    ȳ²·Var(x̄)/x̄⁴`` with the sample (n − 1) moments over n, i.e. ``Σ(yᵢ − R·xᵢ)² / (n(n − 1) x̄²)``; the 95% interval
-    is ``R ± 1.96·se``, clipped to 0..1.
-    """
-    n = sums["customers"].astype(float)
-    x, y = sums["revenue"].astype(float), sums["repeat_revenue"].astype(float)
-    share = y / x
-    with np.errstate(invalid="ignore", divide="ignore"):
-        residual = sums["sum_yy"] - 2 * share * sums["sum_xy"] + share**2 * sums["sum_xx"]  # Σ(y − R x)²
-        se = np.sqrt(residual.clip(lower=0) / (n * (n - 1))) / (x / n)
-    half = normal_quantile() * se
-    out = sums[["currency", "customers", "repeat_buyers", "revenue", "repeat_revenue"]].copy()
-    out["share"] = share
-    out["share_ci_low"] = (share - half).clip(0, 1)
-    out["share_ci_high"] = (share + half).clip(0, 1)
-    return out.reset_index(drop=True)
-
-
 def _compared(frame: pd.DataFrame, counts: tuple, difference: pd.Series) -> pd.DataFrame:
     frame = frame.copy()
     frame["difference"] = difference
@@ -403,122 +372,6 @@ def _sbg(grid: pd.DataFrame, projection_months: int) -> dict:
         return result | {"sbg_curve": curve, "sbg_failure": str(error)}
     curve["fitted"] = np.asarray(fit.survival(curve["months"].to_numpy(dtype=float)), dtype=float)
     return result | {"sbg_curve": curve, "sbg_fit": fit, "sbg_projection": projection, "sbg_remaining": remaining}
-
-
-def _customer_value(
-    tables: Mapping[str, ir.Table],
-    orders: ir.Table,
-    market: str | None,
-    observed: date,
-    months: int,
-    margin: float,
-    discount_rate: float,
-    min_group_size: int,
-) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """CLV by segment, the fits behind it and the repeat buyers' revenue share, one currency at a time."""
-    events = tables["events"]
-    if market is not None:
-        events = events.filter(events.market == market)
-    first_segment = events.group_by("user_id").aggregate(segment=events.segment.argmin(events.event_time))
-    joined = orders.left_join(first_segment, orders.user_id == first_segment.user_id)
-    orders = joined.select(
-        *(joined[c] for c in ("user_id", "order_time", "amount", "currency")),
-        segment=joined.segment.fill_null(UNKNOWN_SEGMENT),
-    )
-    per_customer = orders.group_by(["currency", "user_id"]).aggregate(n_orders=orders.count(), x=orders.amount.sum())
-    y = ibis.ifelse(per_customer.n_orders >= 2, per_customer.x, 0.0)
-    sums = per_customer.group_by("currency").aggregate(
-        customers=per_customer.count(),
-        repeat_buyers=(per_customer.n_orders >= 2).cast("int64").sum(),
-        revenue=per_customer.x.sum(),
-        repeat_revenue=y.sum(),
-        sum_xx=(per_customer.x * per_customer.x).sum(),
-        sum_yy=(y * y).sum(),
-        sum_xy=(per_customer.x * y).sum(),
-    )
-    sums = sums.to_pandas().sort_values("currency", ignore_index=True)
-    clv_frames, fit_rows = [], []
-    with np.errstate(all="ignore"):  # parameter draws far from the optimum overflow; those draws are judged below
-        for currency in sums["currency"]:
-            _value_of_currency(orders, currency, observed, months, margin, discount_rate, clv_frames, fit_rows)
-    clv_columns = ["currency", "segment", "customers", "too_small", "mean_clv", "mean_clv_ci_low", "mean_clv_ci_high",
-                   "interval_stable", "total_clv"]  # fmt: skip
-    clv = pd.concat(clv_frames, ignore_index=True) if clv_frames else pd.DataFrame(columns=clv_columns)
-    clv["too_small"] = clv["customers"] < min_group_size
-    # draws from a poorly identified fit (e.g. BG/NBD's a near 0) give infinite or negative CLVs: no usable interval
-    low, high = clv["mean_clv_ci_low"].astype(float), clv["mean_clv_ci_high"].astype(float)
-    clv["interval_stable"] = np.isfinite(low) & np.isfinite(high) & (low >= 0)
-    for column in ("mean_clv", "mean_clv_ci_low", "mean_clv_ci_high", "total_clv"):
-        clv[column] = clv[column].astype(float).where(~clv["too_small"].astype(bool))
-    fit_columns = [
-        "currency", "customers", "repeat_buyers", "r", "alpha", "a", "b", "p", "q", "gamma", "failure",
-        "interval_failure", "draws_dropped",
-    ]  # fmt: skip
-    fits = pd.DataFrame(fit_rows, columns=fit_columns)
-    for column in ("failure", "interval_failure"):  # None, not NaN, where there is nothing to say
-        fits[column] = pd.Series([row[column] for row in fit_rows], index=fits.index, dtype=object)
-    return clv[clv_columns], fits, repeat_revenue_share(sums)
-
-
-def _value_of_currency(
-    orders: ir.Table,
-    currency: str,
-    observed: date,
-    months: int,
-    margin: float,
-    discount_rate: float,
-    clv_frames: list[pd.DataFrame],
-    fit_rows: list[dict],
-) -> None:
-    """Fit BG/NBD and Gamma–Gamma on one currency's customers; append its CLV by segment and its fit row."""
-    summary = rfm_summary(
-        orders.filter(orders.currency == currency),
-        "user_id",
-        "order_time",
-        "amount",
-        observation_end=observed,
-        period=CLV_PERIOD,
-        by=("segment",),
-    ).reset_index(drop=True)  # fmt: skip  (the customer index is dropped here: no identifier goes further)
-    row = {"currency": currency, "customers": len(summary), "repeat_buyers": int((summary["frequency"] > 0).sum())}
-    row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"), np.nan)
-    row |= {"failure": None, "interval_failure": None, "draws_dropped": np.nan}
-    try:
-        bg_nbd = fit_bg_nbd(summary["frequency"], summary["recency"], summary["T"])
-        row |= bg_nbd.params.to_dict()
-        gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
-        row |= gamma_gamma.params.to_dict()
-    except ModelFitError as error:
-        fit_rows.append(row | {"failure": str(error)})
-        return
-    options = {"months": months, "margin": margin, "discount_rate": discount_rate, "period": CLV_PERIOD}
-    try:
-        by_segment = clv_by_group(summary, bg_nbd, gamma_gamma, by="segment", **options)
-        row["draws_dropped"] = float(by_segment["draws_dropped"].iloc[0]) if len(by_segment) else 0.0
-    except ModelFitError as error:  # not identified, or too many draws without a CLV: the estimate, no interval
-        row["interval_failure"] = str(error)
-        if error.parameter == "max_dropped_share":
-            row["draws_dropped"] = float(error.value)
-        by_segment = _mean_clv_without_interval(summary, bg_nbd, gamma_gamma, options)
-    fit_rows.append(row)
-    by_segment.insert(0, "currency", currency)
-    clv_frames.append(by_segment)
-
-
-def _mean_clv_without_interval(summary: pd.DataFrame, bg_nbd, gamma_gamma, options: dict) -> pd.DataFrame:
-    clv = customer_lifetime_value(
-        bg_nbd,
-        gamma_gamma,
-        summary["frequency"],
-        summary["recency"],
-        summary["T"],
-        summary["monetary_value"],
-        **options,
-    )
-    grouped = summary.assign(clv=clv).groupby("segment", sort=True)["clv"]
-    out = grouped.agg(customers="size", mean_clv="mean", total_clv="sum").reset_index()
-    out["mean_clv_ci_low"] = out["mean_clv_ci_high"] = np.nan
-    return out
 
 
 def _check_parameters(
