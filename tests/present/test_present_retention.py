@@ -160,3 +160,14 @@ def test_when_every_chart_is_drawn_then_each_returns_a_figure_and_tables_render(
     for table in (show.retention_table, show.hazard_table, show.clv_table, show.revenue_table):
         rendered = table(analysis)
         assert rendered.to_html() if hasattr(rendered, "to_html") else rendered is not None
+
+
+def test_when_a_cohort_period_is_labelled_then_the_reader_sees_its_adjective():
+    from analysis.present.labels import COHORT_LABELS, period_adjective
+
+    assert (period_adjective("quarter"), period_adjective("month"), period_adjective("week")) == (
+        "quarterly",
+        "monthly",
+        "week",
+    )
+    assert COHORT_LABELS["buyers"]["since"] == "months since first purchase"

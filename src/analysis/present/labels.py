@@ -33,3 +33,17 @@ KPI_LABELS = {
 def kpi_label(kpi: str) -> str:
     """The reader's name of a KPI: ``'cart_abandonment_rate'`` -> ``'Cart abandonment'``; unknown codes spelled out."""
     return KPI_LABELS.get(kpi, kpi.replace("_", " ").capitalize())
+
+
+# Retention and value: who a cohort grid follows -> what its share counts and its time axis.
+COHORT_LABELS = {
+    "sellers": {"share": "still active", "since": "months since signup"},
+    "buyers": {"share": "buying again", "since": "months since first purchase"},
+}
+PERIOD_ADJECTIVES = {"quarter": "quarterly", "month": "monthly"}  # a cohort period as the reader says it
+SURVIVAL_GROUP_LABELS = {"market": "market", "cohort": "signup cohort"}  # what a survival curve stands for
+
+
+def period_adjective(period: str) -> str:
+    """``'quarter'`` -> ``'quarterly'``; an unknown period keeps its name."""
+    return PERIOD_ADJECTIVES.get(period, period)

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.retention import RetentionAnalysis
+from analysis.present.labels import COHORT_LABELS, SURVIVAL_GROUP_LABELS, period_adjective
 from analysis.present.theme import (
     BAR_COLOUR,
     HIGHLIGHT_COLOUR,
@@ -20,7 +21,7 @@ from analysis.present.theme import (
     small_multiples,
 )
 
-WHO = ("sellers", "buyers")
+WHO = tuple(COHORT_LABELS)
 BLANK_NOTE = "Blank cells: not yet observable (the period has not ended for every member of the cohort), not zero."
 
 
@@ -41,10 +42,10 @@ def plot_cohort_heatmap(analysis: RetentionAnalysis, who: str = "sellers"):
     axis.set_yticks(range(len(shares)), [f"{c} (n={int(n):,})" for c, n in zip(shares.index, sizes, strict=True)])
     step = max(1, len(shares.columns) // 12)
     axis.set_xticks(range(0, len(shares.columns), step), [str(c) for c in shares.columns[::step]])
-    axis.set_xlabel("months since signup" if who == "sellers" else "months since first purchase")
+    axis.set_xlabel(COHORT_LABELS[who]["since"])
     axis.grid(False)
-    what = "still active" if who == "sellers" else "buying again"
-    axis.set_title(f"Share of each {analysis.cohort_period}ly cohort of {who} {what}, %")
+    what = COHORT_LABELS[who]["share"]
+    axis.set_title(f"Share of each {period_adjective(analysis.cohort_period)} cohort of {who} {what}, %")
     figure.colorbar(image, ax=axis, fraction=0.03, pad=0.02)
     figure.text(0.01, -0.02, BLANK_NOTE, fontsize=9, color=REFERENCE_COLOUR, ha="left", va="top")
     return figure
@@ -62,9 +63,9 @@ def plot_survival(analysis: RetentionAnalysis):
         axis.step(curve["months"], curve["survival"] * 100, where="post", color=colour, label=str(group), lw=1.5)
         axis.fill_between(curve["months"], curve["survival_ci_low"] * 100, curve["survival_ci_high"] * 100,
                           step="post", color=colour, alpha=0.12)  # fmt: skip
-    axis.set_xlabel("months since signup")
+    axis.set_xlabel(COHORT_LABELS["sellers"]["since"])
     axis.set_ylabel("sellers still active, % (95% CI)")
-    by = "market" if analysis.headline_market == "ALL" else "signup cohort"
+    by = SURVIVAL_GROUP_LABELS["market" if analysis.headline_market == "ALL" else "cohort"]
     axis.set_title(f"Seller survival (Kaplan–Meier) by {by}")
     axis.legend(fontsize=8, ncol=2 if len(groups) > 6 else 1, loc="lower left")
     return figure
@@ -90,7 +91,7 @@ def plot_sbg_fit(analysis: RetentionAnalysis):
         axis.set_title("Recent seller cohorts: actual survival (no model fit)")
         figure.text(0.01, -0.02, f"No fit: {analysis.sbg_failure}", fontsize=9, color=REFERENCE_COLOUR,
                     ha="left", va="top", wrap=True)  # fmt: skip
-    axis.set_xlabel("months since signup")
+    axis.set_xlabel(COHORT_LABELS["sellers"]["since"])
     axis.set_ylabel("sellers still active, %")
     axis.legend(loc="lower left")
     return figure
