@@ -28,6 +28,7 @@ import nbformat
 
 from analysis.config import KERNEL_NAME, PROJECT_ROOT
 from analysis.pipeline.files import path_inside, safe_name, temporary_sibling, write_atomically
+from analysis.pipeline.kernels import ReportKernelManager, finish_exits
 from analysis.pipeline.paths import PathScrubber
 from analysis.pipeline.plan import PlannedReport
 from analysis.pipeline.provenance import Provenance
@@ -80,6 +81,10 @@ class NotebookResult:
         wall time of execution and rendering.
     error
         why it failed; None when it did not.
+    phases
+        seconds spent, by phase: ``kernel_start`` (from the report's start to its first cell),
+        ``cells`` (the cells' own run times, as papermill records them), ``render`` (writing the executed
+        notebook and the HTML page); a phase not reached is absent.
     """
 
     notebook: str
@@ -89,6 +94,7 @@ class NotebookResult:
     ipynb_path: Path | None
     seconds: float
     error: NotebookError | None = None
+    phases: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -143,20 +149,27 @@ def report_task(
 def make_report(task: ReportTask) -> NotebookResult:
     """Execute ``task``'s notebook and render its HTML report; a notebook error is returned, not raised."""
     started = time.perf_counter()
+    started_at = time.time()
     report = task.report
     task.ipynb_path.parent.mkdir(parents=True, exist_ok=True)
     partial = temporary_sibling(task.ipynb_path)
-    try:
-        error = _execute(task, partial)
-        executed = _saved_or_error_notebook(partial, error) if error else nbformat.read(partial, as_version=4)
-        failing_cell = _show_errors_plainly(executed, task.scrubber)
-        _scrub_paths(executed, task.scrubber)
-        write_atomically(task.ipynb_path, nbformat.writes(executed))
+    try:  # the kernel ends while the report is written and rendered; it never outlives the report
+        try:
+            error = _execute(task, partial)
+            executed = _saved_or_error_notebook(partial, error) if error else nbformat.read(partial, as_version=4)
+            rendering = time.perf_counter()
+            phases = cell_phases(executed, started_at)
+            failing_cell = _show_errors_plainly(executed, task.scrubber)
+            _scrub_paths(executed, task.scrubber)
+            write_atomically(task.ipynb_path, nbformat.writes(executed))
+        finally:
+            partial.unlink(missing_ok=True)
+        if error is not None:
+            error = NotebookError(error.ename, task.scrubber(error.evalue), error.execution_count)
+        html_path = _render(task, executed, error, failing_cell)
+        phases["render"] = round(time.perf_counter() - rendering, 3)
     finally:
-        partial.unlink(missing_ok=True)
-    if error is not None:
-        error = NotebookError(error.ename, task.scrubber(error.evalue), error.execution_count)
-    html_path = _render(task, executed, error, failing_cell)
+        finish_exits()
     return NotebookResult(
         notebook=report.notebook,
         market=report.market,
@@ -165,7 +178,30 @@ def make_report(task: ReportTask) -> NotebookResult:
         ipynb_path=task.ipynb_path,
         seconds=round(time.perf_counter() - started, 3),
         error=error,
+        phases=phases,
     )
+
+
+def cell_phases(executed: nbformat.NotebookNode, started_at: float) -> dict[str, float]:
+    """``kernel_start`` and ``cells`` seconds from papermill's timings in ``executed`` (see :class:`NotebookResult`).
+
+    ``started_at`` is the report's start as a POSIX timestamp.
+    """
+    timings = [cell.metadata.get("papermill", {}) for cell in executed.cells if cell.cell_type == "code"]
+    phases = {}
+    first_start = next((timing["start_time"] for timing in timings if timing.get("start_time")), None)
+    if first_start is not None:
+        phases["kernel_start"] = round(_timestamp(first_start) - started_at, 3)
+    durations = [timing.get("duration") for timing in timings]
+    if any(duration is not None for duration in durations):
+        phases["cells"] = round(sum(duration or 0.0 for duration in durations), 3)
+    return phases
+
+
+def _timestamp(iso: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso).timestamp()
 
 
 def _execute(task: ReportTask, output: Path) -> NotebookError | None:
@@ -187,6 +223,9 @@ def _execute(task: ReportTask, output: Path) -> NotebookError | None:
                 kernel_name=kernel_name,
                 cwd=PROJECT_ROOT,  # a relative data_dir is relative to the project root
                 progress_bar=False,
+                # one write when the notebook ends (or fails), not two per cell: the run shows no partial notebooks
+                request_save_on_cell_execute=False,
+                kernel_manager_class=ReportKernelManager,
                 start_timeout=KERNEL_START_TIMEOUT_SECONDS,
                 execution_timeout=CELL_TIMEOUT_SECONDS,
                 extra_arguments=KERNEL_ARGUMENTS,

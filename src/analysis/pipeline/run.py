@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from analysis.errors import USAGE_EXIT_CODE, ReportError
+from analysis.errors import USAGE_EXIT_CODE, DataError, ReportError
 from analysis.pipeline.execute import FAILED, OK, NotebookResult, PoolOutcome, report_task, run_in_pool
 from analysis.pipeline.files import safe_name, write_atomically
 from analysis.pipeline.index import write_indexes
@@ -96,6 +96,10 @@ def run_reports(
         if a notebook or market name cannot be a file name; both are raised before anything is written.
     ReportsFolderError
         if the reports folder cannot be written (read-only, full, not a folder).
+    DataPreparationError
+        if the data folder cannot be prepared (:func:`analysis.sources.prepare_data`, called once before any kernel
+        starts so that the reports share its stored validation and per-market copy of the events); nothing of the
+        run is written then, and earlier runs are untouched.
     """
     plan = plan_reports(config, markets=markets, notebooks=notebooks)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -111,6 +115,7 @@ def run_reports(
         safe_name(report.notebook, what="notebook")
         safe_name(report.market, what="market")
     reports_dir = Path(config.reports_dir)
+    preparation = prepare_run_data(Path(config.data_dir)) if plan else {}
     started = datetime.now(UTC)
     with _reports_folder(reports_dir):
         reports_dir.mkdir(parents=True, exist_ok=True)
@@ -134,6 +139,7 @@ def run_reports(
         },
         "full_plan": _is_full_plan(config, plan),
         "provenance": provenance.to_dict(),
+        "data_preparation": preparation,
         "results": [],
     }
     finished: list[NotebookResult] = []
@@ -146,7 +152,8 @@ def run_reports(
         save(manifest)
         settle_dead_runs(reports_dir, by_run=run_id)
         write_indexes(reports_dir, run_id)  # the run's page exists (and links) from the start
-    progress(f"run {run_id}: {len(tasks)} reports on {workers} workers -> {run_dir}")
+    prepared = f"; data {preparation['state']} in {preparation['seconds']:.1f}s" if preparation else ""
+    progress(f"run {run_id}: {len(tasks)} reports on {workers} workers -> {run_dir}{prepared}")
 
     clock = time.perf_counter()
 
@@ -174,6 +181,35 @@ def run_reports(
         write_indexes(reports_dir, run_id)
     progress(closing_line(run, manifest["seconds"]))
     return run
+
+
+class DataPreparationError(DataError):
+    """The run's data folder could not be prepared; ``file`` is the folder, the message names it and the cause."""
+
+
+def prepare_run_data(data_dir: Path) -> dict:
+    """Prepare ``data_dir`` once for the run's kernels; what was done, for ``run.json``.
+
+    Returns ``{"state": "prepared" | "already prepared", "seconds": ...}``.
+
+    Raises
+    ------
+    DataPreparationError
+        naming the data folder (as the project names it) and the cause.
+    """
+    from analysis.sources import prepare_data  # imported here: only this step needs the data engine
+
+    clock = time.perf_counter()
+    try:
+        prepared = prepare_data(data_dir)
+    except Exception as error:  # one line for the person at the terminal, whatever broke
+        scrub = PathScrubber.for_run(data_dir)
+        reason = scrub(f"{type(error).__name__}: {error}")
+        raise DataPreparationError(
+            f"{shown_path(data_dir)}: the data folder could not be prepared for the run ({reason})", file=data_dir
+        ) from error
+    state = "prepared" if prepared.built else "already prepared"
+    return {"state": state, "seconds": round(time.perf_counter() - clock, 3)}
 
 
 def duration(seconds: float) -> str:
@@ -268,6 +304,7 @@ def _result_entry(result: NotebookResult, run_dir: Path) -> dict:
         "error_name": result.error.ename if result.error else None,
         "error_value": result.error.evalue if result.error else None,
         "error_cell": result.error.execution_count if result.error else None,
+        "phases": result.phases,
     }
 
 
