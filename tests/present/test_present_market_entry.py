@@ -59,8 +59,9 @@ def lenient() -> MarketEntryAnalysis:
 
 def test_when_findings_are_written_then_they_state_rank_robustness_agreement_wave_one_and_data_gaps(strict):
     assert show.findings(strict) == [
-        "A ranks #1 by weighted_sum; it stays in the top 1 in 100% of weight draws, so the recommendation is robust.",
-        "weighted_sum and topsis agree with Kendall's tau = 1.00 over 2 markets.",
+        "Home market: H; cultural distance is measured from it, and 4 candidate markets are scored.",
+        "A ranks #1 by weighted sum; it stays in the top 1 in 100% of weight draws, so the recommendation is robust.",
+        "The weighted sum and TOPSIS rankings agree with Kendall's tau = 1.00 over 2 markets.",
         "Wave 1 (attractive, culturally close and robust): A.",
         "Not scored, because their data cover less than 80% of the weight — "
         "D: no Hofstede dimensions shared with the home market (no cultural distance) · "
@@ -71,8 +72,8 @@ def test_when_findings_are_written_then_they_state_rank_robustness_agreement_wav
 
 def test_when_a_market_is_scored_on_part_of_the_weight_then_its_finding_says_how_much(lenient):
     sentences = show.findings(lenient)
-    assert sentences[2] == (
-        "D ranks #3 by weighted_sum (scored on 50% of the weight); it stays in the top 3 in 100% of weight draws, "
+    assert sentences[3] == (
+        "D ranks #3 by weighted sum (scored on 50% of the weight); it stays in the top 3 in 100% of weight draws, "
         "so the recommendation is robust."
     )
     assert sentences[-1].startswith("Not scored, because their data cover less than 50% of the weight — C: ")
@@ -101,7 +102,7 @@ def test_when_a_trailing_market_often_enters_the_top_k_then_it_is_named_a_close_
 
 
 def test_when_plan_reasons_are_worded_then_each_states_rank_distance_robustness_and_action(strict, lenient):
-    assert show.plan_table(lenient).data["reason"].to_dict() == {
+    assert show.plan_table(lenient).data["Reason"].to_dict() == {
         "A": "A ranks #1, cultural distance 1.00 (at or below the median 2.50); top 3 in 100% of weight draws: "
         "enter first",
         "B": "B ranks #2, cultural distance 4.00 (above the median 2.50); top 3 in 100% of weight draws: "
@@ -110,42 +111,59 @@ def test_when_plan_reasons_are_worded_then_each_states_rank_distance_robustness_
         "enter after wave 1, with local adaptation",
         "C": "C has too little data to score, no Hofstede scores, so cultural distance is unknown: watch list",
     }
-    assert show.plan_table(strict).data.loc["B", "reason"] == (
+    assert show.plan_table(strict).data.loc["B", "Reason"] == (
         "B ranks #2, cultural distance 4.00 (above the median 2.50); top 1 in 0% of weight draws: watch list"
     )
 
 
 def test_when_the_plan_is_shown_then_it_has_the_plan_columns_and_the_report_formats(lenient):
     styled = show.plan_table(lenient)
-    assert styled.data.columns.tolist() == ["wave", "rank", "score", "distance", "p_top_k", "reason"]
+    assert styled.data.columns.tolist() == [
+        "Wave",
+        "Rank",
+        "Score",
+        "Cultural distance",
+        "In top 3 (share of draws)",
+        "Reason",
+    ]
     assert styled.data.index.tolist() == ["A", "B", "D", "C"]
     html = styled.to_html()
     assert ">0.250<" in html and ">4.00<" in html and ">100%<" in html
+    # ranks as integers, no snake_case header, C's missing share and score as a dash, never "nan"
+    assert ">2<" in html and "2.000000" not in html and "p_top_k" not in html and "nan" not in html.lower()
+    assert 'id="T_' in html and f">{show.NO_DATA}<" in html
 
 
 def test_when_the_ranking_is_formatted_then_rank_is_integer_score_two_decimals_and_coverage_percent(strict):
     table = show.ranking_table(strict)
     assert table.index.tolist() == ["A", "B"]
-    assert table.columns.tolist() == ["#", "score", "LPI", "cult. dist.", "data"]
-    assert table.loc["A"].tolist() == ["1", "1.00", "0.50", "0.50", "100%"]
-    assert table.loc["B"].tolist() == ["2", "0.25", "0.25", "0.00", "100%"]
+    assert table.columns.tolist() == [
+        "Rank",
+        "Score",
+        "Logistics (LPI)",
+        "Cultural distance",
+        "Data coverage",
+        "Hofstede dimensions",
+    ]
+    assert table.loc["A"].tolist() == ["1", "1.00", "0.50", "0.50", "100%", "6 of 6"]
+    assert table.loc["B"].tolist() == ["2", "0.25", "0.25", "0.00", "100%", "6 of 6"]
     everything = show.ranking_table(strict, include_unscored=True)
     assert everything.index.tolist() == ["A", "B", "D", "C"]
-    assert everything.loc["D"].tolist() == ["–", "–", "–", "–", "50%"]
+    assert everything.loc["D"].tolist() == ["–", "–", "–", "–", "50%", "none"]
 
 
 def test_when_a_topsis_ranking_is_formatted_then_criterion_columns_are_shares_of_the_gap_to_the_ideal():
     # B's squared gaps to the ideal: LPI (0.5 * (4 - 3) / sqrt(4^2 + 3^2 + 2^2))^2 = 0.25 / 29 and distance
     # (0.5 * (4 - 1) / sqrt(1^2 + 4^2))^2 = 2.25 / 17; LPI's share is (1/29) / (1/29 + 9/17) = 17/278 = 6%.
     table = show.ranking_table(analyse(method="topsis", top_k=1))
-    assert table.loc["A", ["LPI", "cult. dist."]].tolist() == ["0%", "0%"]
-    assert table.loc["B", ["LPI", "cult. dist."]].tolist() == ["6%", "94%"]
+    assert table.loc["A", ["Logistics (LPI)", "Cultural distance"]].tolist() == ["0%", "0%"]
+    assert table.loc["B", ["Logistics (LPI)", "Cultural distance"]].tolist() == ["6%", "94%"]
 
 
 def test_when_raw_values_are_formatted_then_they_follow_the_ranking_and_missing_figures_show_a_dash(strict):
     table = show.criterion_values_table(strict)
     assert table.index.tolist() == ["A", "B", "D", "C"]
-    assert table.columns.tolist() == ["LPI", "cult. dist."]
+    assert table.columns.tolist() == ["Logistics (LPI)", "Cultural distance"]
     assert table.loc["A"].tolist() == ["4.0", "1.00"]
     assert table.loc["D"].tolist() == ["2.0", "–"]
     assert table.loc["C"].tolist() == ["–", "–"]
@@ -153,7 +171,8 @@ def test_when_raw_values_are_formatted_then_they_follow_the_ranking_and_missing_
 
 def test_when_weights_are_shown_then_they_are_percentages_and_ahp_weights_are_announced(strict):
     styled = show.weights_table(strict)
-    assert styled.data.columns.tolist() == ["LPI", "cult. dist."] and styled.data.index.tolist() == ["weight"]
+    assert styled.data.columns.tolist() == ["Logistics (LPI)", "Cultural distance"]
+    assert styled.data.index.tolist() == ["Weight"]
     assert styled.to_html().count(">50%<") == 2
     assert show.weights_note(strict) is None
     ahp = analyse(top_k=1, ahp_judgements={"lpi_score|cultural_distance": 3})
@@ -168,7 +187,7 @@ def test_when_robustness_and_agreement_are_shown_then_they_carry_the_report_form
 
 
 def test_when_tailoring_notes_are_written_then_waves_one_and_two_get_the_rules_they_trigger(lenient):
-    notes = show.tailoring_notes(lenient)
+    notes = show.tailoring_rules(lenient)
     assert list(zip(notes["market"], notes["dimension"], notes["level"], strict=True)) == [
         ("A", "uai", "low"),
         ("A", "idv", "high"),
@@ -183,7 +202,9 @@ def test_when_tailoring_notes_are_written_then_waves_one_and_two_get_the_rules_t
 
 def test_when_charts_are_drawn_then_they_show_the_analysis_views(strict):
     decomposition = show.plot_score_decomposition(strict)
-    assert decomposition.axes[0].get_title() == "weighted_sum: score by criterion"
+    assert decomposition.axes[0].get_title() == "weighted sum: score by criterion"
+    legend = [text.get_text() for text in decomposition.axes[0].get_legend().get_texts()]
+    assert legend == ["Logistics (LPI)", "Cultural distance"]
     distance = show.plot_cultural_distance(strict)
     assert [label.get_text() for label in distance.axes[0].get_yticklabels()] == ["A", "B"]
     assert distance.axes[0].get_xlabel() == "Kogut-Singh cultural distance from H"

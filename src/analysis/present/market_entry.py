@@ -12,19 +12,14 @@ from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
 from analysis.metrics.market_entry import MarketEntryAnalysis
+from analysis.metrics.market_entry.distance import MIN_DISTANCE_DIMENSIONS
 from analysis.present.findings import escaped_style
+from analysis.present.labels import criterion_label, method_label
 from analysis.present.theme import accent_colours
 
 HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
 
-# Narrow column labels for tables and what a market lacks when a criterion is missing for it.
-CRITERION_LABELS: dict[str, str] = {
-    "gdp_per_capita_ppp": "GDP/cap PPP",
-    "political_stability": "stability",
-    "internet_users_pct": "internet",
-    "lpi_score": "LPI",
-    "cultural_distance": "cult. dist.",
-}
+# What a market lacks when a criterion is missing for it.
 MISSING_FIGURE: dict[str, str] = {
     "gdp_per_capita_ppp": "no GDP per capita (PPP) figure bundled",
     "political_stability": "no political-stability (WGI) figure bundled",
@@ -40,6 +35,7 @@ _VALUE_FORMATS: dict[str, str] = {
     "cultural_distance": "{:.2f}",
 }
 NO_DATA = "–"
+HOFSTEDE_COUNT = 6  # dimensions in Hofstede's matrix
 CONTENDER_SHARE = 0.2  # a market outside the top k counts as a close contender from this share of weight draws
 # What each wave of the phased entry plan means for the client.
 WAVE_ACTIONS: dict[int, str] = {
@@ -47,11 +43,6 @@ WAVE_ACTIONS: dict[int, str] = {
     2: "enter after wave 1, with local adaptation",
     3: "watch list",
 }
-
-
-def criterion_label(criterion: str) -> str:
-    """Short column label for a criterion (Hofstede dimensions in capitals)."""
-    return CRITERION_LABELS.get(criterion, criterion.upper() if len(criterion) == 3 else criterion)
 
 
 def _best_first(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -66,6 +57,22 @@ def _part_suffix(analysis: MarketEntryAnalysis) -> str:
 
 def _text(value: float, fmt: str) -> str:
     return NO_DATA if pd.isna(value) else fmt.format(value)
+
+
+def _named(analysis: MarketEntryAnalysis, market: str) -> str:
+    """``'United States (US)'``; the code alone where no name is known."""
+    name = analysis.names.get(market, market)
+    return market if name == market else f"{name} ({market})"
+
+
+def _top_k_label(analysis: MarketEntryAnalysis) -> str:
+    return f"In top {analysis.top_k} (share of draws)"
+
+
+def _unused_distance(analysis: MarketEntryAnalysis) -> pd.Series:
+    """Dimensions measured for the distances computed but not used (too few measured), by market."""
+    distance = analysis.distance.drop(index=analysis.home_market, errors="ignore")
+    return distance.loc[distance["distance"].notna() & ~distance["distance_used"], "dimensions_measured"]
 
 
 # Findings ------------------------------------------------------------------------------------------------------
@@ -86,12 +93,16 @@ def findings(analysis: MarketEntryAnalysis) -> list[str]:
     """Plain sentences for the top of the report: the recommendation, how sure it is, and data caveats."""
     top_k, robustness = analysis.top_k, analysis.robustness
     top = analysis.ranking.dropna(subset=["score"]).sort_values("rank").head(top_k)
-    sentences = []
+    sentences = [home_sentence(analysis)]
+    served = served_sentence(analysis)
+    if served:
+        sentences.append(served)
+    method = method_label(analysis.method)
     for market, row in top.iterrows():
         p = robustness["p_top_k"].get(market, float("nan"))
         partial = "" if row["weight_coverage"] >= 0.999 else f" (scored on {row['weight_coverage']:.0%} of the weight)"
         sentences.append(
-            f"{market} ranks #{int(row['rank'])} by {analysis.method}{partial}; it stays in the top {top_k} in "
+            f"{market} ranks #{int(row['rank'])} by {method}{partial}; it stays in the top {top_k} in "
             f"{p:.0%} of weight draws, so the recommendation is {robustness_phrase(p)}."
         )
     contenders = robustness.loc[(robustness["p_top_k"] >= CONTENDER_SHARE) & ~robustness.index.isin(top.index)]
@@ -100,7 +111,8 @@ def findings(analysis: MarketEntryAnalysis) -> list[str]:
         sentences.append(f"Close contenders that enter the top {top_k} under other plausible weights: {names}.")
     for _, row in analysis.agreement.iterrows():
         sentences.append(
-            f"{row['method_a']} and {row['method_b']} agree with Kendall's tau = {row['kendall_tau']:.2f} "
+            f"The {method_label(row['method_a'])} and {method_label(row['method_b'])} rankings agree with "
+            f"Kendall's tau = {row['kendall_tau']:.2f} "
             f"over {row['markets']} markets."
         )
     plan = analysis.plan
@@ -108,10 +120,42 @@ def findings(analysis: MarketEntryAnalysis) -> list[str]:
     sentences.append(
         f"Wave 1 (attractive, culturally close and robust): {', '.join(wave_one) if wave_one else 'none'}."
     )
+    caveat = distance_caveat_sentence(analysis)
+    if caveat:
+        sentences.append(caveat)
     gap = data_gap_sentence(analysis)
     if gap:
         sentences.append(gap)
     return sentences
+
+
+def home_sentence(analysis: MarketEntryAnalysis) -> str:
+    """The home market, named: where the client is and where cultural distance is measured from."""
+    return (
+        f"Home market: {_named(analysis, analysis.home_market)}; cultural distance is measured from it, and "
+        f"{len(analysis.candidates)} candidate markets are scored."
+    )
+
+
+def served_sentence(analysis: MarketEntryAnalysis) -> str | None:
+    """The markets left out of the candidates because the client already serves them; ``None`` when none was."""
+    if analysis.served.empty:
+        return None
+    names = ", ".join(_named(analysis, str(market)) for market in analysis.served.index)
+    return f"Already served (the data's markets table), so shown apart and not scored as entry candidates: {names}."
+
+
+def distance_caveat_sentence(analysis: MarketEntryAnalysis) -> str | None:
+    """The markets whose cultural distance rests on too few Hofstede dimensions to be used; ``None`` when none."""
+    unused = _unused_distance(analysis)
+    if unused.empty or "cultural_distance" not in analysis.weights.index:
+        return None
+    clauses = ", ".join(f"{_named(analysis, str(m))} on {n} of {HOFSTEDE_COUNT}" for m, n in unused.items())
+    return (
+        f"Cultural distance is not used where it averages fewer than {MIN_DISTANCE_DIMENSIONS} of Hofstede's "
+        f"{HOFSTEDE_COUNT} dimensions ({clauses}): those markets count it as missing, which lowers their data "
+        "coverage, and none of them counts as culturally close."
+    )
 
 
 def data_gap_sentence(analysis: MarketEntryAnalysis) -> str | None:
@@ -124,18 +168,33 @@ def data_gap_sentence(analysis: MarketEntryAnalysis) -> str | None:
     if len(unscored) == 0:
         return None
     groups: dict[tuple[str, ...], list[str]] = {}
+    unused = _unused_distance(analysis)
     for market in unscored:
-        lacking = tuple(c for c in matrix.columns if pd.isna(matrix.at[market, c]))
+        lacking = tuple(
+            f"few:{unused[market]}" if c == "cultural_distance" and market in unused.index else c
+            for c in matrix.columns
+            if pd.isna(matrix.at[market, c])
+        )
         groups.setdefault(lacking, []).append(str(market))
     clauses = []
     for lacking, markets in sorted(groups.items(), key=lambda item: (-len(item[1]), item[0])):
-        reasons = "; ".join(MISSING_FIGURE.get(c, f"no {c} figure") for c in lacking) or "no data"
+        reasons = "; ".join(_missing_reason(c) for c in lacking) or "no data"
         clauses.append(f"{', '.join(markets)}: {reasons}")
     return (
         f"Not scored, because their data cover less than {analysis.min_coverage:.0%} of the weight — "
         + " · ".join(clauses)
         + ". They are left out of the ranking rather than ranked on partial evidence."
     )
+
+
+def _missing_reason(criterion: str) -> str:
+    if criterion.startswith("few:"):
+        used = criterion.removeprefix("few:")
+        return (
+            f"cultural distance on only {used} of Hofstede's {HOFSTEDE_COUNT} dimensions (at least "
+            f"{MIN_DISTANCE_DIMENSIONS} needed)"
+        )
+    return MISSING_FIGURE.get(criterion, f"no {criterion_label(criterion)} figure")
 
 
 # Weights and ranking -------------------------------------------------------------------------------------------
@@ -152,30 +211,40 @@ def weights_note(analysis: MarketEntryAnalysis) -> Markdown | None:
 
 def weights_table(analysis: MarketEntryAnalysis) -> Styler:
     """The criteria's weights in one row, as percentages, with narrow labels."""
-    return escaped_style(analysis.weights.rename(criterion_label).rename("weight").to_frame().T, "{:.0%}")
+    return escaped_style(analysis.weights.rename(criterion_label).rename("Weight").to_frame().T, "{:.0%}")
 
 
 def ranking_table(analysis: MarketEntryAnalysis, *, include_unscored: bool = False) -> pd.DataFrame:
     """The ranked table for the report, as text: best market first (unscored markets last, if included).
 
-    Columns: ``#`` (rank, integer), ``score`` (2 decimals), one column per criterion with its contribution
-    to the score in points (weighted sum: the contributions add up to the score) or its share of the distance
-    to the ideal market in % (TOPSIS), and ``data`` (share of the weight that had data, in %). Unscored
-    markets show ``–`` for rank, score and contributions.
+    Columns: ``Rank`` (integer), ``Score`` (2 decimals), one column per criterion (its label) with its
+    contribution to the score in points (weighted sum: the contributions add up to the score) or its share of
+    the distance to the ideal market in % (TOPSIS), ``Data coverage`` (share of the weight that had data, in %)
+    and, when cultural distance is a criterion, ``Hofstede dimensions`` (how many the distance averages; flagged
+    "not used" below ``MIN_DISTANCE_DIMENSIONS``). Unscored markets show ``–`` for rank, score and contributions.
     """
     suffix = _part_suffix(analysis)
     ordered = _best_first(analysis.ranking)
     if not include_unscored:
         ordered = ordered.dropna(subset=["score"])
     table = pd.DataFrame(index=ordered.index)
-    table["#"] = ordered["rank"].map(lambda r: NO_DATA if pd.isna(r) else f"{int(r)}")
-    table["score"] = ordered["score"].map(lambda v: _text(v, "{:.2f}"))
+    table["Rank"] = ordered["rank"].map(lambda r: NO_DATA if pd.isna(r) else f"{int(r)}")
+    table["Score"] = ordered["score"].map(lambda v: _text(v, "{:.2f}"))
     fmt = "{:.0%}" if suffix == "_gap_share" else "{:.2f}"
     for column in [c for c in ordered.columns if c.endswith(suffix)]:
         table[criterion_label(column.removesuffix(suffix))] = ordered[column].map(lambda v: _text(v, fmt))
-    table["data"] = ordered["weight_coverage"].map("{:.0%}".format)
-    table.index.name = "market"
+    table["Data coverage"] = ordered["weight_coverage"].map("{:.0%}".format)
+    if "cultural_distance" in analysis.weights.index and "distance_dimensions" in ordered.columns:
+        table["Hofstede dimensions"] = ordered["distance_dimensions"].map(_dimensions_text)
+    table.index.name = "Market"
     return table
+
+
+def _dimensions_text(used: int) -> str:
+    if used == 0:
+        return "none"
+    flag = "" if used >= MIN_DISTANCE_DIMENSIONS else " (too few: distance not used)"
+    return f"{int(used)} of {HOFSTEDE_COUNT}{flag}"
 
 
 def plot_score_decomposition(analysis: MarketEntryAnalysis) -> plt.Figure:
@@ -185,7 +254,7 @@ def plot_score_decomposition(analysis: MarketEntryAnalysis) -> plt.Figure:
     ranking = analysis.ranking
     columns = [c for c in ranking.columns if c.endswith(suffix)]
     data = ranking.dropna(subset=["score"]).sort_values("score")[columns]
-    data.columns = [c.removesuffix(suffix) for c in columns]
+    data.columns = [criterion_label(c.removesuffix(suffix)) for c in columns]
     fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
     data.plot.barh(stacked=True, ax=ax, color=accent_colours(len(columns)), width=0.8)
     ax.set_xlabel(
@@ -194,7 +263,7 @@ def plot_score_decomposition(analysis: MarketEntryAnalysis) -> plt.Figure:
         else "share of the distance to the ideal market, by criterion"
     )
     ax.set_ylabel("")
-    ax.set_title(f"{analysis.method}: score by criterion")
+    ax.set_title(f"{method_label(analysis.method)}: score by criterion")
     ax.legend(loc="lower right", fontsize="small")
     fig.tight_layout()
     return fig
@@ -203,15 +272,43 @@ def plot_score_decomposition(analysis: MarketEntryAnalysis) -> plt.Figure:
 def criterion_values_table(analysis: MarketEntryAnalysis) -> pd.DataFrame:
     """The raw criterion values behind the scores, as text with narrow labels; ``–`` where there is no figure.
 
-    Markets in the order of the ranking table, unscored markets last.
+    Markets in the order of the ranking table, unscored markets last. A cultural distance on too few Hofstede
+    dimensions shows as ``– (n of 6 dimensions)``: computed, but not used.
     """
     matrix = analysis.matrix.loc[_best_first(analysis.ranking).index]
     table = pd.DataFrame(index=matrix.index)
     for column in matrix.columns:
         fmt = _VALUE_FORMATS.get(column, "{:.0f}")
         table[criterion_label(column)] = matrix[column].map(lambda v, f=fmt: _text(v, f))
-    table.index.name = "market"
+    if "cultural_distance" in matrix.columns:
+        for market, used in _unused_distance(analysis).items():
+            if market in table.index:
+                table.loc[market, criterion_label("cultural_distance")] = (
+                    f"{NO_DATA} ({used} of {HOFSTEDE_COUNT} dimensions)"
+                )
+    table.index.name = "Market"
     return table
+
+
+def served_table(analysis: MarketEntryAnalysis) -> Styler | None:
+    """The markets the client already serves, shown apart: their figures and cultural distance, not scored.
+
+    ``None`` when no market was left out of the candidates as served.
+    """
+    served = analysis.served
+    if served.empty:
+        return None
+    table = pd.DataFrame(index=pd.Index([analysis.names.get(m, m) for m in served.index], name="Market served"))
+    for column in [c for c in served.columns if c not in ("distance", "dimensions_measured", "cultural_distance")]:
+        fmt = _VALUE_FORMATS.get(column, "{:.0f}")
+        table[criterion_label(column)] = [_text(v, fmt) for v in served[column]]
+    table[f"Cultural distance from {analysis.home_market}"] = [
+        _text(d, "{:.2f}") + ("" if n >= MIN_DISTANCE_DIMENSIONS else f" ({n} of {HOFSTEDE_COUNT} dimensions)")
+        for d, n in zip(served["distance"], served["dimensions_measured"], strict=True)
+    ]
+    return escaped_style(table).set_caption(
+        "Already served (the data's markets table): not entry candidates. –: no figure bundled."
+    )
 
 
 def plot_cultural_distance(analysis: MarketEntryAnalysis) -> plt.Figure:
@@ -219,9 +316,12 @@ def plot_cultural_distance(analysis: MarketEntryAnalysis) -> plt.Figure:
     home = analysis.home_market
     data = analysis.distance.drop(index=home, errors="ignore").dropna(subset=["distance"]).sort_values("distance")
     fig, ax = plt.subplots(figsize=(7, max(3, 0.28 * len(data))))
-    ax.barh(data.index, data["distance"], color=accent_colours()[0])
-    for y, (value, used) in enumerate(zip(data["distance"], data["dimensions_used"], strict=True)):
-        ax.text(value, y, f" {used} dims", va="center", fontsize="x-small")
+    palette = accent_colours()
+    colours = [palette[0] if used else palette[3] for used in data["distance_used"]]
+    ax.barh(data.index, data["distance"], color=colours)
+    for y, (value, used) in enumerate(zip(data["distance"], data["dimensions_measured"], strict=True)):
+        flag = "" if used >= MIN_DISTANCE_DIMENSIONS else ", too few: not used"
+        ax.text(value, y, f" {used} of {HOFSTEDE_COUNT} dims{flag}", va="center", fontsize="x-small")
     ax.set_xlabel(f"Kogut-Singh cultural distance from {home}")
     fig.tight_layout()
     return fig
@@ -231,13 +331,42 @@ def plot_cultural_distance(analysis: MarketEntryAnalysis) -> plt.Figure:
 
 
 def robustness_table(analysis: MarketEntryAnalysis) -> Styler:
-    """Top-k probability and rank spread under perturbed weights, most robust first."""
-    return escaped_style(analysis.robustness, {"p_top_k": "{:.0%}", "mean_rank": "{:.1f}"})
+    """Top-k share and rank spread under perturbed weights, most robust first: ranks as integers (the 5th and 95th
+    percentiles rounded), the share in %, ``–`` for an unscored market."""
+    columns = {
+        "base_rank": "Rank",
+        "p_top_k": _top_k_label(analysis),
+        "mean_rank": "Mean rank",
+        "rank_p05": "Rank, 5th percentile",
+        "rank_p95": "Rank, 95th percentile",
+    }
+    table = analysis.robustness[list(columns)].rename(columns=columns).rename_axis("Market")
+    formats = {label: "{:.0f}" for label in columns.values()} | {
+        _top_k_label(analysis): "{:.0%}",
+        "Mean rank": "{:.1f}",
+    }
+    return escaped_style(table, formats, na_rep=NO_DATA).set_caption(
+        f"{NO_DATA}: not scored (too little data), so not ranked in the weight draws."
+    )
+
+
+def _p_value_text(p: float) -> str:
+    return NO_DATA if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def agreement_table(analysis: MarketEntryAnalysis) -> Styler:
-    """Kendall's tau between the two methods' rankings."""
-    return escaped_style(analysis.agreement, precision=3)
+    """Kendall's tau between the two methods' rankings, with its p-value (``< 0.001`` below that)."""
+    agreement = analysis.agreement
+    table = pd.DataFrame(
+        {
+            "Method": agreement["method_a"].map(method_label),
+            "Compared with": agreement["method_b"].map(method_label),
+            "Kendall's tau": agreement["kendall_tau"].map(lambda v: _text(v, "{:.3f}")),
+            "p-value": agreement["p_value"].map(_p_value_text),
+            "Markets": agreement["markets"].map(str),
+        }
+    )
+    return escaped_style(table.set_index("Method"))
 
 
 def plot_top_k_probability(analysis: MarketEntryAnalysis) -> plt.Figure:
@@ -265,8 +394,9 @@ def plot_tornado(analysis: MarketEntryAnalysis) -> plt.Figure | None:
     fig, ax = plt.subplots(figsize=(7, max(2.5, 0.5 * len(data))))
     base = data["score_base"].iloc[0]
     palette = accent_colours()
+    labels = data["criterion"].map(criterion_label)
     for column, colour, label in (("score_low", palette[3], "less weight"), ("score_high", palette[0], "more weight")):
-        ax.barh(data["criterion"], data[column] - base, left=base, color=colour, label=label)
+        ax.barh(labels, data[column] - base, left=base, color=colour, label=label)
     ax.axvline(base, color="black", linewidth=0.8)
     ax.set_xlabel(f"score of {market}")
     ax.legend(fontsize="small")
@@ -277,10 +407,16 @@ def plot_tornado(analysis: MarketEntryAnalysis) -> plt.Figure | None:
 # Phased entry plan and tailoring -------------------------------------------------------------------------------
 
 
-def plan_reason(market: str, placement: pd.Series, top_k: int) -> str:
-    """One sentence giving the reason for a market's wave, from its row of the phased entry plan."""
+def plan_reason(market: str, placement: pd.Series, top_k: int, dimensions: int | None = None) -> str:
+    """One sentence giving the reason for a market's wave, from its row of the phased entry plan.
+
+    ``dimensions``: how many Hofstede dimensions the market's distance averages, when known; a market whose
+    distance was computed on too few to be used is said so.
+    """
     where = f"ranks #{int(placement['rank'])}" if pd.notna(placement["score"]) else "has too little data to score"
-    if pd.isna(placement["distance"]):
+    if pd.isna(placement["distance"]) and dimensions and dimensions < MIN_DISTANCE_DIMENSIONS:
+        culture = f"cultural distance on only {dimensions} of {HOFSTEDE_COUNT} Hofstede dimensions, so not used"
+    elif pd.isna(placement["distance"]):
         culture = "no Hofstede scores, so cultural distance is unknown"
     else:
         side = "at or below" if placement["culturally_close"] else "above"
@@ -292,11 +428,22 @@ def plan_reason(market: str, placement: pd.Series, top_k: int) -> str:
 
 
 def plan_table(analysis: MarketEntryAnalysis) -> Styler:
-    """The phased entry plan: wave, rank, score, distance, top-k share and the reason for each placement."""
+    """The phased entry plan: wave, rank (integer), score, distance, top-k share and the reason for each
+    placement, with human headers; ``–`` where a market has no score, distance or share."""
     plan = analysis.plan
-    table = plan[["wave", "rank", "score", "distance", "p_top_k"]].copy()
-    table["reason"] = [plan_reason(market, row, analysis.top_k) for market, row in plan.iterrows()]
-    return escaped_style(table, {"score": "{:.3f}", "distance": "{:.2f}", "p_top_k": "{:.0%}"})
+    dimensions = analysis.distance["dimensions_measured"]
+    top_k = _top_k_label(analysis)
+    table = plan[["wave", "rank", "score", "distance", "p_top_k"]].rename(
+        columns={"wave": "Wave", "rank": "Rank", "score": "Score", "distance": "Cultural distance", "p_top_k": top_k}
+    )
+    table["Reason"] = [
+        plan_reason(market, row, analysis.top_k, int(dimensions.get(market, 0))) for market, row in plan.iterrows()
+    ]
+    table.index.name = "Market"
+    formats = {"Wave": "{:.0f}", "Rank": "{:.0f}", "Score": "{:.3f}", "Cultural distance": "{:.2f}", top_k: "{:.0%}"}
+    return escaped_style(table, formats, na_rep=NO_DATA).set_caption(
+        f"{NO_DATA}: no score (too little data), no usable cultural distance, or not in the weight draws."
+    )
 
 
 # (dimension, high or low, what to stress in the offer and the marketing)
@@ -319,8 +466,8 @@ _TAILORING_RULES: tuple[tuple[str, str, str], ...] = (
 )
 
 
-def tailoring_notes(analysis: MarketEntryAnalysis) -> pd.DataFrame:
-    """Tailoring notes for the markets of the first two waves, from Hofstede scores (rules of thumb,
+def tailoring_rules(analysis: MarketEntryAnalysis) -> pd.DataFrame:
+    """The tailoring rules each market of the first two waves triggers, from Hofstede scores (rules of thumb,
     thresholds ``HIGH``/``LOW``).
 
     Returns one row per market and triggered rule: ``market``, ``dimension``, ``score``, ``level`` and
@@ -338,3 +485,19 @@ def tailoring_notes(analysis: MarketEntryAnalysis) -> pd.DataFrame:
             if (level == "high" and value >= HIGH) or (level == "low" and value <= LOW):
                 rows.append({"market": market, "dimension": dimension, "score": value, "level": level, "note": note})
     return pd.DataFrame(rows, columns=["market", "dimension", "score", "level", "note"])
+
+
+def tailoring_notes(analysis: MarketEntryAnalysis) -> Styler:
+    """The tailoring notes as the report shows them: every note in full (no column-width cut), market names and
+    dimension names, scores as integers, ``–`` where a market has no Hofstede score."""
+    rules = tailoring_rules(analysis)
+    table = pd.DataFrame(
+        {
+            "Market": [_named(analysis, str(m)) for m in rules["market"]],
+            "Dimension": [criterion_label(d) if d else NO_DATA for d in rules["dimension"]],
+            "Score": rules["score"],
+            "Level": [level or NO_DATA for level in rules["level"]],
+            "What to stress": rules["note"],
+        }
+    )
+    return escaped_style(table, {"Score": "{:.0f}"}, na_rep=NO_DATA).hide(axis="index")

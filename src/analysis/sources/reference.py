@@ -40,6 +40,19 @@ def read_pest_indicators(path: str | Path) -> pd.DataFrame:
     return frame
 
 
+def served_markets(data_dir: str | Path = "") -> tuple[str, ...]:
+    """The markets the client already serves: the ``market`` codes of the data's markets table, in table order.
+
+    ``data_dir`` as a notebook's parameter (:func:`analysis.config.resolve_data_dir`: empty means
+    $WORKBOOK_DATA_DIR, else the demo data). Codes are read as written (the contract's upper-case ISO alpha-2).
+    """
+    from analysis.config import resolve_data_dir
+    from analysis.sources.files import load_tables  # the data engine is needed only here
+
+    markets = load_tables(resolve_data_dir(data_dir), tables=["markets"])["markets"]
+    return tuple(dict.fromkeys(markets.select("market").to_pyarrow().column("market").to_pylist()))
+
+
 def reference_dir_for(data_dir: str | Path = "") -> Path:
     """``<data_dir>/reference`` when a client's data directory carries its own reference files, else the bundled."""
     candidate = Path(data_dir) / "reference" if data_dir else None

@@ -14,7 +14,7 @@ import pandas as pd
 
 from analysis.contract import HOFSTEDE_DIMENSIONS
 from analysis.errors import ParameterError
-from analysis.metrics.market_entry.distance import kogut_singh_distance
+from analysis.metrics.market_entry.distance import MIN_DISTANCE_DIMENSIONS, kogut_singh_distance
 from analysis.metrics.market_entry.plan import phased_entry_plan
 from analysis.metrics.market_entry.scoring import score_markets
 from analysis.metrics.market_entry.sensitivity import method_agreement, top_k_probability, weight_swings
@@ -31,6 +31,14 @@ class MarketEntryAnalysis:
     ----------
     home_market, candidates
         Where the client is, and the markets scored (in the order given, or reference order).
+    names
+        The reader's name of every market shown (candidates, served markets and the home market), from the
+        reference's ``name`` column; the code itself where the reference has no name.
+    served
+        Markets the client already serves (the data's markets table) other than the home market, left out of the
+        candidates (``include_served=False``), in the order given: their raw criterion values (the columns of
+        ``matrix``), ``distance`` and ``dimensions_measured`` (Kogut-Singh from the home market). Empty when none was
+        left out.
     method, other_method
         The scoring method chosen and the other one, shown for agreement.
     normalisation, min_coverage, top_k
@@ -41,11 +49,18 @@ class MarketEntryAnalysis:
         The AHP result when the weights came from pairwise judgements, else ``None``.
     distance
         Kogut-Singh distance from ``home_market`` (:func:`kogut_singh_distance`, variances over the whole
-        reference) for the candidates and the home market, in that order.
+        reference) for the candidates and the home market, in that order: ``distance``, ``dimensions_used``
+        (dimensions averaged: scored for both markets and varying over the reference), ``dimensions_measured``
+        (of Hofstede's six, how many are scored for both the market and the home market) and ``distance_used``
+        (``True`` when a distance exists and at least ``MIN_DISTANCE_DIMENSIONS`` dimensions are measured; a
+        distance on fewer is not used as a figure: no ``cultural_distance`` value, no weight coverage, not
+        "culturally close").
     matrix
-        Candidates x criteria, raw values (NaN where no figure is bundled), in candidate order.
+        Candidates x criteria, raw values (NaN where no figure is bundled, and ``cultural_distance`` NaN where the
+        distance is not used), in candidate order.
     ranking, other_ranking
-        :func:`score_markets` by ``method`` and by ``other_method``, in candidate order.
+        :func:`score_markets` by ``method`` and by ``other_method``, in candidate order; ``ranking`` also carries
+        ``distance_dimensions``: ``dimensions_measured`` of ``distance`` (0 without any Hofstede score).
     robustness
         :func:`top_k_probability`; ``swings``: :func:`weight_swings`; ``agreement``: :func:`method_agreement`.
     plan
@@ -59,6 +74,8 @@ class MarketEntryAnalysis:
 
     home_market: str
     candidates: tuple[str, ...]
+    names: dict[str, str]
+    served: pd.DataFrame
     method: str
     other_method: str
     normalisation: str
@@ -85,6 +102,8 @@ def analyse_market_entry(
     home_market: str,
     candidate_markets: Sequence[str],
     criteria: Mapping[str, tuple[str, float]],
+    served_markets: Sequence[str] = (),
+    include_served: bool = False,
     ahp_judgements: Mapping[str, float] | None = None,
     method: str = "weighted_sum",
     normalisation: str = "minmax",
@@ -105,7 +124,10 @@ def analyse_market_entry(
     home_market
         Where the client is; cultural distance is measured from it.
     candidate_markets
-        Markets to score; empty: every reference market but the home one.
+        Markets to score; empty: every reference market but the home one (and the served ones, below).
+    served_markets, include_served
+        Markets the client already serves (the data's markets table; codes in the reference or not). Unless
+        ``include_served``, they are left out of the candidates, listed or not, and shown apart (``served``).
     criteria
         ``{criterion: (direction, weight)}``: a reference column or ``cultural_distance``, ``"benefit"`` or
         ``"cost"``, a weight >= 0.
@@ -123,7 +145,9 @@ def analyse_market_entry(
         A market is not in the reference, a criterion is not a reference column, or the weights, judgements,
         method or normalisation are not valid.
     """
-    candidates = list(candidate_markets) or [market for market in reference.index if market != home_market]
+    listed = list(candidate_markets) or [market for market in reference.index if market != home_market]
+    served = [] if include_served else [m for m in dict.fromkeys(served_markets) if m != home_market]
+    candidates = [market for market in listed if market not in served and market != home_market]
     unknown = sorted(set([*candidates, home_market]) - set(reference.index))
     if unknown:
         raise ParameterError(
@@ -132,12 +156,26 @@ def analyse_market_entry(
             value=unknown,
             valid=sorted(reference.index),
         )
+    if not candidates:
+        raise ParameterError(
+            f"no candidate market left: {listed} are the home market or already served ({served}); list others, "
+            "or set include_served",
+            parameter="candidate_markets",
+            value=listed,
+            valid=sorted(set(reference.index) - {home_market, *served}),
+        )
     ahp = None
     if ahp_judgements:
         criteria, ahp = weights_from_judgements(criteria, ahp_judgements)
     weights, benefit = criteria_from_mapping(criteria)
     distance = kogut_singh_distance(reference[list(HOFSTEDE_DIMENSIONS)], home_market)
-    values = reference.join(distance["distance"].rename("cultural_distance"))
+    scores = reference[list(HOFSTEDE_DIMENSIONS)]
+    distance["dimensions_measured"] = (scores.notna() & scores.loc[home_market].notna()).sum(axis=1).astype(int)
+    distance["distance_used"] = distance["distance"].notna() & (
+        distance["dimensions_measured"] >= MIN_DISTANCE_DIMENSIONS
+    )
+    used_distance = distance["distance"].where(distance["distance_used"])
+    values = reference.join(used_distance.rename("cultural_distance"))
     missing = sorted(set(weights.index) - set(values.columns))
     if missing:
         raise ParameterError(
@@ -150,6 +188,7 @@ def analyse_market_entry(
     options = {"min_coverage": min_coverage} | ({"normalisation": normalisation} if method == "weighted_sum" else {})
     other = "topsis" if method == "weighted_sum" else "weighted_sum"
     ranking = score_markets(matrix, weights, benefit, method, **options)
+    ranking["distance_dimensions"] = distance["dimensions_measured"].reindex(ranking.index)
     other_ranking = score_markets(matrix, weights, benefit, other, min_coverage=min_coverage)
     robustness = top_k_probability(
         matrix,
@@ -162,11 +201,21 @@ def analyse_market_entry(
         seed=seed,
         **options,
     )
-    plan = phased_entry_plan(ranking, distance.loc[candidates], top_k=top_k, robustness=robustness)
+    plan = phased_entry_plan(
+        ranking, distance.loc[candidates].assign(distance=used_distance), top_k=top_k, robustness=robustness
+    )
+    served_in_reference = [market for market in served if market in reference.index]
+    served_frame = values.reindex(served_in_reference)[list(weights.index)].join(
+        distance[["distance", "dimensions_measured"]]
+    )
+    shown = [*candidates, *served, home_market]
+    names = reference["name"] if "name" in reference.columns else pd.Series(dtype=str)
     tailored = plan.index[plan["wave"] <= TAILORED_WAVES]
     return MarketEntryAnalysis(
         home_market=home_market,
         candidates=tuple(candidates),
+        names={market: str(names.get(market, market)) for market in shown},
+        served=served_frame,
         method=method,
         other_method=other,
         normalisation=normalisation,

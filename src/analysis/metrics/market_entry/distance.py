@@ -6,6 +6,10 @@ import pandas as pd
 
 from analysis.errors import DataError, ParameterError
 
+# A Kogut-Singh distance averaged over fewer of Hofstede's six dimensions than this is not used as a figure: two
+# dimensions (Saudi Arabia, South Africa in the 2015 matrix) can make a market look close on what it shares alone.
+MIN_DISTANCE_DIMENSIONS = 4
+
 
 def kogut_singh_distance(scores: pd.DataFrame, home: str, *, ddof: int = 1) -> pd.DataFrame:
     """Kogut & Singh (1988) cultural distance of every market from ``home``.
