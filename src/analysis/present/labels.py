@@ -42,37 +42,3 @@ COHORT_LABELS = {
 }
 PERIOD_ADJECTIVES = {"quarter": "quarterly", "month": "monthly"}  # a cohort period as the reader says it
 SURVIVAL_GROUP_LABELS = {"market": "market", "cohort": "signup cohort"}  # what a survival curve stands for
-
-
-def period_adjective(period: str) -> str:
-    """``'quarter'`` -> ``'quarterly'``; an unknown period keeps its name."""
-    return PERIOD_ADJECTIVES.get(period, period)
-
-
-# The reader's names of the market-entry criteria (reference columns and the cultural distance).
-CRITERION_LABELS = {
-    "gdp_per_capita_ppp": "GDP per capita (PPP)",
-    "internet_users_pct": "Internet users",
-    "political_stability": "Political stability",
-    "lpi_score": "Logistics (LPI)",
-    "population": "Population",
-    "cultural_distance": "Cultural distance",
-    "pdi": "Power distance",
-    "idv": "Individualism",
-    "mas": "Masculinity",
-    "uai": "Uncertainty avoidance",
-    "lto": "Long-term orientation",
-    "ivr": "Indulgence",
-}
-METHOD_LABELS = {"weighted_sum": "weighted sum", "topsis": "TOPSIS"}
-
-
-def criterion_label(criterion: str) -> str:
-    """The reader's name of a market-entry criterion: ``'lpi_score'`` -> ``'Logistics (LPI)'``; unknown codes spelled
-    out."""
-    return CRITERION_LABELS.get(criterion, criterion.replace("_", " ").capitalize())
-
-
-def method_label(method: str) -> str:
-    """The reader's name of a scoring method: ``'weighted_sum'`` -> ``'weighted sum'``."""
-    return METHOD_LABELS.get(method, method.replace("_", " "))

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.metrics.retention import RetentionAnalysis
-from analysis.present.labels import COHORT_LABELS, SURVIVAL_GROUP_LABELS, period_adjective
+from analysis.present.labels import COHORT_LABELS, PERIOD_ADJECTIVES, SURVIVAL_GROUP_LABELS
 from analysis.present.theme import (
     BAR_COLOUR,
     HIGHLIGHT_COLOUR,
@@ -45,7 +45,7 @@ def plot_cohort_heatmap(analysis: RetentionAnalysis, who: str = "sellers"):
     axis.set_xlabel(COHORT_LABELS[who]["since"])
     axis.grid(False)
     what = COHORT_LABELS[who]["share"]
-    axis.set_title(f"Share of each {period_adjective(analysis.cohort_period)} cohort of {who} {what}, %")
+    axis.set_title(f"Share of each {PERIOD_ADJECTIVES[analysis.cohort_period]} cohort of {who} {what}, %")
     figure.colorbar(image, ax=axis, fraction=0.03, pad=0.02)
     figure.text(0.01, -0.02, BLANK_NOTE, fontsize=9, color=REFERENCE_COLOUR, ha="left", va="top")
     return figure
