@@ -42,3 +42,20 @@ COHORT_LABELS = {
 }
 PERIOD_ADJECTIVES = {"quarter": "quarterly", "month": "monthly"}  # a cohort period as the reader says it
 SURVIVAL_GROUP_LABELS = {"market": "market", "cohort": "signup cohort"}  # what a survival curve stands for
+
+# The reader's names of the market-entry criteria (reference columns and the cultural distance) and scoring methods.
+CRITERION_LABELS = {
+    "gdp_per_capita_ppp": "GDP per capita (PPP)",
+    "internet_users_pct": "Internet users",
+    "political_stability": "Political stability",
+    "lpi_score": "Logistics (LPI)",
+    "population": "Population",
+    "cultural_distance": "Cultural distance",
+    "pdi": "Power distance",
+    "idv": "Individualism",
+    "mas": "Masculinity",
+    "uai": "Uncertainty avoidance",
+    "lto": "Long-term orientation",
+    "ivr": "Indulgence",
+}
+METHOD_LABELS = {"weighted_sum": "weighted sum", "topsis": "TOPSIS"}

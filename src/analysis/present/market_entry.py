@@ -14,7 +14,7 @@ from pandas.io.formats.style import Styler
 from analysis.metrics.market_entry import MarketEntryAnalysis
 from analysis.metrics.market_entry.distance import MIN_DISTANCE_DIMENSIONS
 from analysis.present.findings import escaped_style
-from analysis.present.labels import criterion_label, method_label
+from analysis.present.labels import CRITERION_LABELS, METHOD_LABELS
 from analysis.present.theme import accent_colours
 
 HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
@@ -53,6 +53,16 @@ def _best_first(ranking: pd.DataFrame) -> pd.DataFrame:
 def _part_suffix(analysis: MarketEntryAnalysis) -> str:
     """The ranking's per-criterion columns: contributions (weighted sum) or gap shares (TOPSIS)."""
     return "_gap_share" if analysis.method == "topsis" else "_contribution"
+
+
+def criterion_label(criterion: str) -> str:
+    """The reader's name of a criterion (``present.labels.CRITERION_LABELS``); unknown codes spelled out."""
+    return CRITERION_LABELS.get(criterion, criterion.replace("_", " ").capitalize())
+
+
+def method_label(method: str) -> str:
+    """The reader's name of a scoring method: ``'weighted_sum'`` -> ``'weighted sum'``."""
+    return METHOD_LABELS.get(method, method.replace("_", " "))
 
 
 def _text(value: float, fmt: str) -> str:
