@@ -17,7 +17,7 @@ def test_when_bundled_reference_is_assembled_then_it_covers_thirty_countries_wit
     reference = read_market_reference()
     assert len(reference) == 30 and reference.index.is_unique
     assert {"US", "GB", "DE", "FR", "JP", "CA", "AU", "NL"} <= set(reference.index)
-    assert reference.loc["DE", "internet_users_pct"] == 91.43060973
+    assert reference.loc["DE", "internet_users_pct"] == 93.49999579
     assert reference.loc["SG", "lpi_score"] == 4.3
     assert math.isnan(reference.loc["AE", "pdi"])  # the UAE is not in Hofstede's matrix: left empty
 
@@ -31,6 +31,7 @@ WORLD_BANK_EXCERPTS = Path(__file__).parents[1] / "fixtures" / "world_bank"
         ("API_NY.GDP.PCAP.PP.CD_DS2_en_csv_v2_138_excerpt.csv", "gdp_per_capita_ppp", 2024),
         ("API_PV.EST_DS2_en_csv_v2_7919_excerpt.csv", "political_stability", 2023),
         ("API_SP.POP.TOTL_DS2_en_csv_v2_79_excerpt.csv", "population", 2022),
+        ("API_IT.NET.USER.ZS_DS2_en_csv_v2_33086_excerpt.csv", "internet_users_pct", 2024),
     ],
 )
 def test_when_bundled_wdi_figures_are_reimported_from_the_official_excerpt_then_every_value_matches(
@@ -64,3 +65,12 @@ def test_when_an_indicator_is_given_twice_then_the_error_names_country_and_indic
     with pytest.raises(DataFileError, match="more than one value per country and indicator") as raised:
         read_pest_indicators(path)
     assert (raised.value.file, raised.value.value) == (str(path), [{"iso3": "DEU", "indicator": "lpi_score"}])
+
+
+def test_when_internet_users_are_read_then_every_figure_is_the_2024_value_of_the_2026_07_13_release():
+    indicators = read_pest_indicators(Path(__file__).parents[2] / "data" / "reference" / "pest_indicators.csv")
+    internet = indicators.loc[indicators["indicator"] == "internet_users_pct"].set_index("iso3")
+    assert len(internet) == 30
+    assert set(internet["year"]) == {2024} and set(internet["source"]) == {"wdi_it_net_user_zs_2026-07-13"}
+    # the three figures issue 17 found stale (2021 in the 2024-05-30 release), now from the newer release
+    assert internet.loc[["USA", "PHL", "ZAF"], "value"].tolist() == [94.69380188, 67.26300914, 78.35759735]
