@@ -162,7 +162,7 @@ def distance_caveat_sentence(analysis: MarketEntryAnalysis) -> str | None:
         return None
     clauses = ", ".join(f"{_named(analysis, str(m))} on {n} of {HOFSTEDE_COUNT}" for m, n in unused.items())
     return (
-        f"Cultural distance is not used where it averages fewer than {MIN_DISTANCE_DIMENSIONS} of Hofstede's "
+        f"Cultural distance is not used where it rests on fewer than {MIN_DISTANCE_DIMENSIONS} of Hofstede's "
         f"{HOFSTEDE_COUNT} dimensions ({clauses}): those markets count it as missing, which lowers their data "
         "coverage, and none of them counts as culturally close."
     )
