@@ -188,3 +188,17 @@ def test_when_validation_quotes_data_then_the_summary_escapes_it_and_names_files
     assert show.findings(analysis_of(RISE, validation=report))[1] == (
         "1 data problem(s) were found; read the Validation section before trusting any figure."
     )
+
+
+def test_when_the_run_validated_the_data_once_then_the_summary_says_when(tmp_path: Path):
+    from datetime import UTC, datetime
+
+    stored = ValidationReport(
+        tmp_path / "demo", rows={"events": 12}, validated_at=datetime(2026, 11, 30, 9, 5, tzinfo=UTC), cached=True
+    )
+    fresh = ValidationReport(tmp_path / "demo", rows={"events": 12}, validated_at=datetime(2026, 11, 30, 9, 5))
+
+    assert show.validation_summary(analysis_of(RISE, validation=stored)).data.endswith(
+        "\n\nChecked once for the run at 2026-11-30 09:05 UTC; the files have not changed since."
+    )
+    assert "Checked once" not in show.validation_summary(analysis_of(RISE, validation=fresh)).data

@@ -140,6 +140,10 @@ def validation_summary(analysis: OverviewAnalysis) -> Markdown:
     if report.warnings:
         listed = "\n".join(f"- {escape(w.describe(report.data_dir))}" for w in report.warnings)
         parts.append(f"**{len(report.warnings)} warning(s)**:\n\n{listed}")
+    if report.cached and report.validated_at is not None:
+        parts.append(
+            f"Checked once for the run at {report.validated_at:%Y-%m-%d %H:%M} UTC; the files have not changed since."
+        )
     return Markdown("\n\n".join(parts))
 
 
