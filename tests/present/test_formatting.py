@@ -46,3 +46,15 @@ def test_when_rates_and_intervals_are_formatted_then_they_are_percentages_and_po
 def test_when_a_step_has_a_label_then_the_reader_sees_it_and_unknown_steps_keep_their_name():
     assert step_label("add_to_cart") == "Cart"
     assert step_label("wishlist") == "wishlist"
+
+
+def test_when_a_p_value_is_tiny_or_zero_then_it_prints_as_below_the_floor_never_as_zero_or_an_exponent():
+    assert fmt.p_value(0.0) == "< 0.001"
+    assert fmt.p_value(1e-131) == "< 0.001"
+    assert fmt.p_value(0.00099) == "< 0.001"
+    assert fmt.p_value(0.001) == "0.001"
+    assert fmt.p_value(0.01234) == "0.012"
+    assert fmt.p_value(float("nan")) == "–"
+    assert fmt.p_text(0.0) == "p < 0.001"
+    assert fmt.p_text(0.5) == "p = 0.5"
+    assert fmt.p_text(None) == "p unavailable"

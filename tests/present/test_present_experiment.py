@@ -11,6 +11,7 @@ import pytest
 from analysis.metrics.experiment import analyse_experiment
 from analysis.metrics.experiment.srm import SampleRatioCheck
 from analysis.present import experiment as show
+from analysis.present import formatting as fmt
 from analysis.scope import Scope
 from analysis.sources import load_tables
 
@@ -38,7 +39,8 @@ def test_when_a_metric_is_called_real_then_the_readout_says_so(analysis):
         assert ("did not move" not in sentence) == real
         adjusted = analysis.readout.set_index("metric").loc[guardrail, "p_value_adjusted"]
         # the p-value that decides, so an uncorrected interval that excludes zero cannot read as a contradiction
-        assert sentence.endswith(f"; p = {adjusted:.2g} after Holm's correction for {len(analysis.metrics)} metrics.")
+        metrics = len(analysis.metrics)
+        assert sentence.endswith(f"; {fmt.p_text(adjusted)} after Holm's correction for {metrics} metrics.")
 
 
 def test_when_flipping_the_real_column_then_the_sentence_follows_it(analysis):

@@ -58,7 +58,7 @@ def test_when_groups_survive_holm_then_the_sentence_names_exactly_those_groups()
     )
     assert show.group_differences_sentence(tests, "device", "cart abandonment") == (
         "By device: cart abandonment really differs from the rest for mobile at 71.0% (95% CI 69.0–73.0%), "
-        "+7.0 pts vs the rest (Holm p = 0.0004); desktop at 62.0% (95% CI 60.0–64.0%), -6.0 pts vs the rest "
+        "+7.0 pts vs the rest (Holm p < 0.001); desktop at 62.0% (95% CI 60.0–64.0%), -6.0 pts vs the rest "
         "(Holm p = 0.003); the other 1 group(s) are within the noise."
     )
     shown = show.tests_table(tests, "device")

@@ -154,7 +154,7 @@ def close_figures():
 
 def test_when_the_whole_interval_clears_the_target_then_the_sentence_says_met():
     assert kpi_sentence(make_analysis(), "Conversion rate") == (
-        "Conversion rate +17.1% (95% CI +15.2% to +21.9%), a real change (p = 0.0004), staggered "
+        "Conversion rate +17.1% (95% CI +15.2% to +21.9%), a real change (p < 0.001), staggered "
         "difference-in-differences over 6 launches against 2 comparison markets, met the +15–20% target range "
         "(point estimate within it)."
     )
@@ -170,7 +170,7 @@ def test_when_the_whole_interval_falls_short_of_a_reduction_then_the_sentence_sa
 
 def test_when_the_interval_straddles_a_single_valued_target_then_inconclusive_and_the_itt_note_in_words():
     assert kpi_sentence(make_analysis(), "CSAT (share rating 4–5)") == (
-        "CSAT (share rating 4–5) +38.0% (95% CI +30.0% to +46.0%), a real change (p = 0.0001), staggered "
+        "CSAT (share rating 4–5) +38.0% (95% CI +30.0% to +46.0%), a real change (p < 0.001), staggered "
         "difference-in-differences over 6 launches against 2 comparison markets, inconclusive against the +40% "
         "target (point estimate below it); read as intention-to-treat: in GB only the treatment arm's users were "
         "treated (the A/B test), so the market-level effect is diluted."
@@ -198,7 +198,7 @@ def test_when_flipping_the_real_column_then_the_sentence_follows_it():
     effects = analysis.effects.copy()
     effects["real"] = ~effects["real"].astype(bool)
     flipped = dataclasses.replace(analysis, effects=effects)
-    assert "within the noise (p = 0.0004)" in kpi_sentence(flipped, "Conversion rate")
+    assert "within the noise (p < 0.001)" in kpi_sentence(flipped, "Conversion rate")
     assert "a real change (p = 0.09)" in kpi_sentence(flipped, "Repeat-customer rate")
 
 
@@ -229,14 +229,14 @@ def test_when_did_was_used_then_the_few_cluster_pre_trend_and_twfe_sentences_fol
     sentences = show.findings(make_analysis())
     assert sentences[6:] == [
         "With only 8 markets as clusters, cluster-robust standard errors run too small, so each "
-        f"difference-in-differences has a few-cluster check beside it, a {WEBB}: conversion rate p = 0.031 (DiD "
-        "p = 0.0004); cart abandonment p = 0.06 (DiD p = 0.001); csat (share rating 4–5) p = 0.02 (DiD p = 0.0001); "
-        "nps p = 0.09 (DiD p = 0.012). The verdicts use the difference-in-differences intervals: session-sampling "
+        f"difference-in-differences has a few-cluster check beside it, a {WEBB}: Conversion rate p = 0.031 (DiD "
+        "p < 0.001); Cart abandonment p = 0.06 (DiD p = 0.001); CSAT (share rating 4–5) p = 0.02 (DiD p < 0.001); "
+        "NPS p = 0.09 (DiD p = 0.012). The verdicts use the difference-in-differences intervals: session-sampling "
         "bootstrap.",
         "Pre-trend check (joint test that every pre-launch effect is zero): no sign of diverging trends before the "
-        "launches for conversion rate (p = 0.55); trends already diverged before the launches for nps (p = 0.01), "
+        "launches for Conversion rate (p = 0.55); trends already diverged before the launches for NPS (p = 0.01), "
         "so their difference-in-differences estimates rest on an assumption the data do not support.",
-        "For cart abandonment a two-way fixed-effects regression gives -5.0 pts, outside the interval of "
+        "For Cart abandonment a two-way fixed-effects regression gives -5.0 pts, outside the interval of "
         "Callaway–Sant'Anna's -14.0 pts: with staggered launches it makes forbidden comparisons of already-treated "
         "markets, used as controls for later launches, so the Callaway–Sant'Anna estimate is the one read here.",
     ]
@@ -296,7 +296,7 @@ def test_when_limitations_are_listed_then_they_count_the_markets_and_name_the_ra
     assert "(spill-overs)" in sentences[1] and "changed in a market at its launch" in sentences[2]
     assert any(s.startswith("In GB the initiative ran as an A/B test") for s in sentences)
     assert any(s.startswith("Single-market interrupted time series") for s in sentences)
-    assert sentences[-1] == "Not estimated: seller churn hazard in JP and NL (too few sellers at risk)."
+    assert sentences[-1] == "Not estimated: Seller churn hazard in JP and NL (too few sellers at risk)."
 
 
 def test_when_the_event_study_is_drawn_then_one_panel_per_kpi_with_band_zero_and_launch_lines():

@@ -421,4 +421,4 @@ def _missing(value) -> bool:
 
 
 def _p(p_value: float) -> str:
-    return "–" if _missing(p_value) else f"{p_value:.2g}"
+    return fmt.p_value(p_value)

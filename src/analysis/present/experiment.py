@@ -41,7 +41,7 @@ def lift_text(row: pd.Series) -> str:
 def corrected_p(analysis: ExperimentAnalysis, row: pd.Series) -> str:
     """'p = 0.08 after Holm's correction for 5 metrics': the p-value that decides "real" (intervals are per metric)."""
     method = "Holm's correction" if analysis.correction == "holm" else "Benjamini–Hochberg"
-    return f"p = {row['p_value_adjusted']:.2g} after {method} for {len(analysis.metrics)} metrics"
+    return f"{fmt.p_text(row['p_value_adjusted'])} after {method} for {len(analysis.metrics)} metrics"
 
 
 def findings(analysis: ExperimentAnalysis) -> list[str]:
@@ -53,7 +53,7 @@ def findings(analysis: ExperimentAnalysis) -> list[str]:
     if analysis.srm.flagged:
         sentences.append(
             f"The results of this test cannot be trusted: the arms' sizes ({counts} users) are not the planned "
-            f"equal split (sample-ratio mismatch, chi-square p = {analysis.srm.p_value:.2g} < 0.001). Find the cause "
+            f"equal split (sample-ratio mismatch, chi-square {fmt.p_text(analysis.srm.p_value)}). Find the cause "
             "(assignment, logging or filtering) before reading any lift below."
         )
     else:
@@ -113,10 +113,11 @@ def _segment_sentences(analysis: ExperimentAnalysis) -> list[str]:
         named = ", ".join(
             f"{group} ({_signed(lift)})" for group, lift in zip(lifts["group"], lifts["relative_lift"], strict=True)
         )
+        p_value = fmt.p_text(row.p_value_adjusted)
         differs = (
-            f"The lift differs by {label} (Cochran's Q p = {row.p_value_adjusted:.2g} after Holm)"
+            f"The lift differs by {label} (Cochran's Q {p_value} after Holm)"
             if bool(row.real)
-            else f"The lift does not differ by {label} beyond the noise (Cochran's Q p = {row.p_value_adjusted:.2g})"
+            else f"The lift does not differ by {label} beyond the noise (Cochran's Q {p_value})"
         )
         sentences.append(f"{differs}; real lifts after Benjamini–Hochberg: {named or 'none'}.")
     return sentences

@@ -44,6 +44,23 @@ def points_interval(low: float, high: float, digits: int = 1) -> str:
     return f"95% CI {low * 100:+.{digits}f} to {high * 100:+.{digits}f} pts"
 
 
+P_VALUE_FLOOR = 0.001  # smaller p-values print as '< 0.001': more digits claim a precision no test has
+
+
+def p_value(p: float) -> str:
+    """A p-value for a table cell: 0.0123 -> '0.012', 0.0004 -> '< 0.001' (never '0' or '1e-131'); missing -> '–'."""
+    if _missing(p):
+        return "–"
+    return f"< {P_VALUE_FLOOR:g}" if p < P_VALUE_FLOOR else f"{p:.2g}"
+
+
+def p_text(p: float) -> str:
+    """A p-value in a sentence: 'p = 0.012', 'p < 0.001'; missing -> 'p unavailable'."""
+    if _missing(p):
+        return "p unavailable"
+    return f"p < {P_VALUE_FLOOR:g}" if p < P_VALUE_FLOOR else f"p = {p:.2g}"
+
+
 def money(amount: float, currency: str) -> str:
     """12345.6, 'EUR' -> 'EUR 12,346'; amounts in mixed currencies are not summed, so they print as '–'."""
     if _missing(amount) or currency in (None, "mixed"):

@@ -125,7 +125,7 @@ def group_differences_sentence(tests: pd.DataFrame, column: str, measure: str) -
         )
     named = "; ".join(
         f"{row[column]} at {fmt.percent(row.rate)} ({fmt.interval(row.rate_ci_low, row.rate_ci_high)}), "
-        f"{fmt.points(row.difference)} vs the rest (Holm p = {row.p_value_holm:.2g})"
+        f"{fmt.points(row.difference)} vs the rest (Holm {fmt.p_text(row.p_value_holm)})"
         for _, row in real.iterrows()
     )
     others = len(shown) - len(real)
@@ -266,7 +266,7 @@ def tests_table(tests: pd.DataFrame, column: str) -> pd.DataFrame:
                 fmt.interval(lo, hi, label=False) for lo, hi in zip(shown.rate_ci_low, shown.rate_ci_high, strict=True)
             ],
             "vs rest": shown.difference.map(fmt.points),
-            "p (Holm)": shown.p_value_holm.map(lambda p: f"{p:.2g}"),
+            "p (Holm)": shown.p_value_holm.map(fmt.p_value),
             "real difference?": shown.significant.map({True: "yes", False: "no"}),
         }
     ).set_index(column)

@@ -115,7 +115,8 @@ def _kpi_sentence(analysis: ImpactAnalysis, row: pd.Series) -> str:
         why = f" ({'; '.join(dict.fromkeys(str(r) for r in reasons))})" if len(reasons) else ""
         return f"{label}: could not be estimated in {_where(analysis)}{why}."
     real = "a real change" if bool(row["real"]) else "within the noise"
-    sentence = f"{label} {effect_text(analysis, row)}, {real} (p = {row['p_value']:.2g}), {design_text(analysis, row)}"
+    p_value = fmt.p_text(row["p_value"])
+    sentence = f"{label} {effect_text(analysis, row)}, {real} ({p_value}), {design_text(analysis, row)}"
     target = target_text(row["target_low"], row["target_high"])
     if row["verdict"] in VERDICT_WORDS:
         kind = "target" if math.isclose(row["target_low"], row["target_high"]) else "target range"
@@ -143,7 +144,7 @@ def _few_cluster_sentence(analysis: ImpactAnalysis) -> str:
     method = str(did["few_cluster_method"].iloc[0]) or "wild cluster bootstrap"
     markets = int(did["treated_markets"].max() + did["comparison_markets"].max())
     listed = "; ".join(
-        f"{kpi_label(row.kpi).lower()} p = {row.few_cluster_p_value:.2g} (DiD p = {row.p_value:.2g})"
+        f"{kpi_label(row.kpi)} {fmt.p_text(row.few_cluster_p_value)} (DiD {fmt.p_text(row.p_value)})"
         for row in in_kpi_order(did).itertuples()
     )
     inference = _join(list(dict.fromkeys(str(i) for i in did["inference"] if i)))
@@ -158,10 +159,8 @@ def _pre_trend_sentence(analysis: ImpactAnalysis) -> str:
     trends = in_kpi_order(analysis.pre_trends)
     if trends.empty:
         return ""
-    parallel = [f"{kpi_label(r.kpi).lower()} (p = {r.p_value:.2g})" for r in trends.itertuples() if bool(r.parallel)]
-    diverging = [
-        f"{kpi_label(r.kpi).lower()} (p = {r.p_value:.2g})" for r in trends.itertuples() if not bool(r.parallel)
-    ]
+    parallel = [f"{kpi_label(r.kpi)} ({fmt.p_text(r.p_value)})" for r in trends.itertuples() if bool(r.parallel)]
+    diverging = [f"{kpi_label(r.kpi)} ({fmt.p_text(r.p_value)})" for r in trends.itertuples() if not bool(r.parallel)]
     parts = []
     if parallel:
         parts.append(f"no sign of diverging trends before the launches for {_join(parallel)}")
@@ -184,7 +183,7 @@ def _twfe_sentences(analysis: ImpactAnalysis) -> list[str]:
             "difference-in-differences (its estimate inside Callaway–Sant'Anna's interval)."
         ]
     return [
-        f"For {kpi_label(row.kpi).lower()} a two-way fixed-effects regression gives "
+        f"For {kpi_label(row.kpi)} a two-way fixed-effects regression gives "
         f"{absolute_text(row.kpi, row.twfe_effect)}, outside the interval of Callaway–Sant'Anna's "
         f"{absolute_text(row.kpi, row.did_effect)}: with staggered launches it makes "
         "forbidden comparisons of already-treated markets, used as controls for later launches, "
@@ -306,7 +305,7 @@ def limitations(analysis: ImpactAnalysis) -> list[str]:
     # one sentence per KPI and reason, however many markets share it
     for (kpi, reason), rows in analysis.unestimable.groupby(["kpi", "reason"], sort=False):
         markets = _join(sorted(rows["market"].astype(str).unique()))
-        sentences.append(f"Not estimated: {kpi_label(kpi).lower()} in {markets} ({reason}).")
+        sentences.append(f"Not estimated: {kpi_label(kpi)} in {markets} ({reason}).")
     return sentences
 
 
@@ -367,4 +366,4 @@ def _interval(low: float, high: float, number) -> str:
 
 
 def _p(value: float) -> str:
-    return f"{value:.2g}" if _finite(value) else "–"
+    return fmt.p_value(value) if _finite(value) else "–"

@@ -85,7 +85,7 @@ def overview_findings(analysis: OverviewAnalysis) -> list[str]:
         sentences.append(
             f"Conversion {direction} from {fmt.percent(change['early_rate'], 2)} in the first periods to "
             f"{fmt.percent(change['late_rate'], 2)} in the last ({fmt.points(change['difference'], 2)}, "
-            f"{fmt.points_interval(low, high, digits=2)}, p = {change['p_value']:.2g})"
+            f"{fmt.points_interval(low, high, digits=2)}, {fmt.p_text(change['p_value'])})"
             + ("." if change["real"] else ", within the noise.")
         )
     if totals["currency"] is not None:
