@@ -15,6 +15,7 @@ from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from analysis.metrics.clv.fitting import (
     ModelFitError,
+    NoDropoutError,
     as_array,
     group_identical,
     maximise,
@@ -22,6 +23,7 @@ from analysis.metrics.clv.fitting import (
 )
 
 PARAMS = ("r", "alpha", "a", "b")
+MODEL = "BG/NBD"
 NO_DROPOUT = 1e-4  # a fit stopping below this mean dropout probability ran up the no-dropout boundary
 
 
@@ -56,6 +58,11 @@ class BgNbdFit:
     n_customers: float
     converged: bool
 
+    @property
+    def model(self) -> str:
+        """The model's name as the CLV tables state it."""
+        return MODEL
+
 
 def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
     """Fit the BG/NBD model by maximum likelihood on customers' (x, t_x, T).
@@ -77,6 +84,9 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
 
     Raises
     ------
+    NoDropoutError
+        When the fit runs towards no dropout (``a / (a + b)`` below :data:`NO_DROPOUT` without a maximum): the
+        dropout process is not identified; :func:`~analysis.metrics.clv.nbd.fit_nbd` fits the nested limit.
     ModelFitError
         When nobody repeats (the dropout process is then not identified) or the optimiser does not converge.
     """
@@ -99,7 +109,7 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
     optimum = maximise(negative_log_likelihood, np.zeros(4), value_and_gradient=likelihood.negative_and_gradient)
     r, alpha, a, b = np.exp(optimum.log_params)
     if not optimum.converged and a / (a + b) < NO_DROPOUT:
-        raise ModelFitError(
+        raise NoDropoutError(
             f"the BG/NBD fit runs towards no dropout at all (the mean dropout probability a / (a + b) fell to "
             f"{a / (a + b):.1g} without a maximum): these customers show no sign of leaving within the window, so "
             "the dropout process is not identified and BG/NBD gives no CLV; a longer observation window may show it",

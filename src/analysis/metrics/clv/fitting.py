@@ -18,9 +18,20 @@ from scipy.optimize import minimize
 
 from analysis.errors import DataError
 
+STATIONARY = 1e-7  # a gradient below this share of the negative log-likelihood: a stationary point
+LOG_SE_LIMIT = 2.0  # a log-scale standard error above this: the parameter is not identified (95% range > ~2,500x)
+
 
 class ModelFitError(DataError):
     """A BTYD model could not be fitted: the optimiser did not converge or the data cannot identify the model."""
+
+
+class NoDropoutError(ModelFitError):
+    """BG/NBD ran towards no dropout (``a / (a + b) → 0`` without a maximum): the NBD model is its nested limit."""
+
+
+class NoSpendSpreadError(ModelFitError):
+    """Gamma–Gamma ran towards ``q → ∞`` (no between-customer spread of spend): the mean spend is its nested limit."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,11 @@ def maximise(
         result = minimize(value_and_gradient, start, jac=True, method="L-BFGS-B", bounds=bounds, options=options)
         optimum = np.asarray(result.x, dtype=float)
         hessian = _hessian_from_gradient(lambda at: value_and_gradient(at)[1], optimum)
+        if not result.success and "ABNORMAL" in str(result.message):
+            # The line search gives up when rounding hides any further decrease: at a stationary point (a gradient
+            # at rounding level) with a positive-definite Hessian that is the optimum, whatever order the data came in.
+            value, gradient = value_and_gradient(optimum)
+            result.success = bool(np.max(np.abs(gradient)) <= STATIONARY * max(1.0, abs(value)))
     at_bound = bool(np.any(np.abs(optimum) > bound - 1e-3))
     try:
         np.linalg.cholesky(hessian)

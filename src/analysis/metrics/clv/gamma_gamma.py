@@ -14,9 +14,18 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from analysis.errors import DataError
-from analysis.metrics.clv.fitting import ModelFitError, as_array, maximise, natural_covariance
+from analysis.metrics.clv.fitting import (
+    LOG_SE_LIMIT,
+    ModelFitError,
+    NoSpendSpreadError,
+    as_array,
+    maximise,
+    natural_covariance,
+)
 
 PARAMS = ("p", "q", "gamma")
+MODEL = "Gamma–Gamma"
+NO_SPREAD_Q = 1e3  # a fit stopping above this q ran towards one spend rate for all (rates' CV 1/sqrt(q) below 3%)
 
 
 @dataclass(frozen=True)
@@ -51,6 +60,11 @@ class GammaGammaFit:
     n_customers: float
     converged: bool
 
+    @property
+    def model(self) -> str:
+        """The model's name as the CLV tables state it."""
+        return MODEL
+
 
 def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
     """Fit the Gamma–Gamma model by maximum likelihood on the customers with a repeat purchase.
@@ -69,6 +83,11 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
 
     Raises
     ------
+    NoSpendSpreadError
+        When the fit stops at ``q`` above :data:`NO_SPREAD_Q` without a maximum or with ``log q``'s standard error
+        above :data:`~analysis.metrics.clv.fitting.LOG_SE_LIMIT` (on the flat ridge towards ``q = ∞``): it runs
+        towards one spend rate for every customer, so the between-customer spread is not identified;
+        :func:`~analysis.metrics.clv.spend.fit_mean_spend` estimates the nested limit.
     ModelFitError
         With fewer than two repeat buyers, non-positive repeat values, or when the optimiser does not converge.
     """
@@ -98,6 +117,17 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
         return _negative_and_gradient(log_params, x, value, row_weights)
 
     optimum = maximise(negative_log_likelihood, np.zeros(3), value_and_gradient=negative_and_gradient)
+    p, q, gamma = np.exp(optimum.log_params)
+    q_log_se = float(np.sqrt(optimum.log_covariance[1, 1])) if optimum.converged else np.inf
+    if q > NO_SPREAD_Q and not q_log_se <= LOG_SE_LIMIT:
+        raise NoSpendSpreadError(
+            f"the Gamma–Gamma fit runs towards no spread of spend between customers (q rose to {q:.3g} without "
+            f"a clear maximum, with the mean spend p γ / (q − 1) = {p * gamma / (q - 1):.4g} fixed): customers' "
+            "spend per purchase differs no more than chance would make it, so that spread is not identified",
+            parameter="q",
+            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(4).tolist(), strict=True)),
+            valid=f"q <= {NO_SPREAD_Q:g} at an interior maximum",
+        )
     if not optimum.converged:
         raise ModelFitError(
             f"the Gamma–Gamma fit did not converge ({optimum.message}); check that spend per transaction varies "
