@@ -45,7 +45,7 @@ def grid() -> pd.DataFrame:
 
 
 def built(
-    *, real: bool = False, p: float = 0.3, segment: str = "Loyal", failure: str | None = None
+    *, real: bool = False, p: float = 0.3, segment: str = "Loyal", failure: str | None = None, fallbacks: bool = False
 ) -> RetentionAnalysis:
     fit = fit_shifted_beta_geometric([[1000, 631, 468, 382, 326]])  # Fader & Hardie's regular customers, 5 periods
     quarters = pd.DataFrame(
@@ -69,9 +69,17 @@ def built(
          "interval_stable": [True, False], "total_clv": [10200.0, np.nan]}
     )  # fmt: skip
     fits = pd.DataFrame(
-        [{"currency": "EUR", "customers": 123, "repeat_buyers": 60, "r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.4,
-          "p": 6.0, "q": 4.0, "gamma": 15.0, "failure": failure, "interval_failure": None}]
+        [{"currency": "EUR", "customers": 123, "repeat_buyers": 60, "purchase_model": "BG/NBD",
+          "spend_model": "Gamma–Gamma", "r": 0.5, "alpha": 20.0, "a": 0.8, "b": 2.4, "p": 6.0, "q": 4.0,
+          "gamma": 15.0, "mean_spend": np.nan, "mean_spend_se": np.nan, "purchase_fallback": None,
+          "spend_fallback": None, "failure": failure, "interval_failure": None}]
     )  # fmt: skip
+    if fallbacks:
+        fits = fits.assign(purchase_model="NBD (no dropout detected)", a=np.nan, b=np.nan,
+                           purchase_fallback="the BG/NBD fit runs towards no dropout at all",
+                           spend_model="mean spend (no between-customer spread)", p=np.nan, q=np.nan, gamma=np.nan,
+                           mean_spend=47.6, mean_spend_se=1.2,
+                           spend_fallback="the Gamma–Gamma fit runs towards no spread")  # fmt: skip
     revenue = pd.DataFrame(
         [{"currency": "EUR", "customers": 123, "repeat_buyers": 60, "revenue": 9000.0, "repeat_revenue": 6300.0,
           "share": 0.70, "share_ci_low": 0.64, "share_ci_high": 0.76}]
@@ -166,3 +174,19 @@ def test_when_every_chart_is_drawn_then_each_returns_a_figure_and_tables_render(
 def test_when_a_cohort_period_is_labelled_then_the_reader_sees_its_adjective():
     assert PERIOD_ADJECTIVES == {"quarter": "quarterly", "month": "monthly"}
     assert COHORT_LABELS["buyers"]["since"] == "months since first purchase"
+
+
+def test_when_no_fallback_was_taken_then_the_clv_sentence_names_no_model():
+    clv = next(s for s in show.findings(built()) if "customer value" in s)
+    assert "drops out" not in clv and "mean spend" not in clv
+
+
+def test_when_nested_models_replaced_bg_nbd_and_gamma_gamma_then_the_clv_sentence_says_what_it_assumes():
+    clv = next(s for s in show.findings(built(fallbacks=True)) if "customer value" in s)
+    assert "Loyal EUR 85 (95% CI 70 to 101)." in clv
+    assert (
+        "Lifetime value assumes no customer drops out within the horizon: none did in the data (BG/NBD found no "
+        "dropout, so purchases come from the NBD (no dropout detected) model)." in clv
+    )
+    assert "valued at the mean spend per repeat purchase, EUR 48: spend per purchase does not differ" in clv
+    assert "spend model: mean spend (no between-customer spread)" in clv

@@ -181,8 +181,25 @@ def _clv_sentences(analysis: RetentionAnalysis) -> list[str]:
         sentence = f"{terms.capitalize()} in {fit.currency} by personality segment: {listed}"
         if fit.interval_failure:
             sentence += f" (no intervals: {fit.interval_failure.rstrip('.')})"
-        sentences.append(sentence + ".")
+        sentences.append(sentence + "." + _clv_models(fit))
     return sentences
+
+
+def _clv_models(fit) -> str:
+    """What the CLV rests on when a nested model replaced BG/NBD or Gamma–Gamma; nothing when neither did."""
+    notes = []
+    if fit.purchase_fallback:
+        notes.append(
+            f" Lifetime value assumes no customer drops out within the horizon: none did in the data (BG/NBD found "
+            f"no dropout, so purchases come from the {fit.purchase_model} model)."
+        )
+    if fit.spend_fallback:
+        notes.append(
+            " Every customer is valued at the mean spend per repeat purchase, "
+            f"{fmt.money(fit.mean_spend, fit.currency)}: spend per purchase does not differ between customers "
+            f"beyond chance (Gamma–Gamma found no spread; spend model: {fit.spend_model})."
+        )
+    return "".join(notes)
 
 
 def _clv_interval(row) -> str:

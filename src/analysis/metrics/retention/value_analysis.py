@@ -1,8 +1,11 @@
 """Customer value of the retention analysis: CLV by segment per currency, the fits behind it, repeat buyers' revenue.
 
 Orders are joined to each customer's first-event segment in the engine; the RFM summary of each currency is fitted
-(BG/NBD and Gamma–Gamma) and valued by segment with parameter intervals. A fit or an interval that fails is kept as
-its reason, never raised. Amounts in different currencies are never added.
+(BG/NBD and Gamma–Gamma) and valued by segment with parameter intervals. Where a fit runs to the boundary of a nested
+model the data do not identify the extra process, and the nested model is used instead, the reason recorded: no
+dropout (BG/NBD's ``a / (a + b) → 0``) → the NBD model; no between-customer spread of spend (Gamma–Gamma's
+``q → ∞``) → the mean spend per repeat purchase. A fit, fallback or interval that fails is kept as its reason, never
+raised. Amounts in different currencies are never added.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ import pandas as pd
 
 from analysis.metrics.clv import (
     ModelFitError,
+    NoDropoutError,
+    NoSpendSpreadError,
     clv_by_group,
     customer_lifetime_value,
     fit_bg_nbd,
     fit_gamma_gamma,
+    fit_mean_spend,
+    fit_nbd,
     rfm_summary,
 )
 from analysis.metrics.stats import normal_quantile
@@ -76,7 +83,7 @@ def customer_value(
     finally:
         orders.release()
     clv_columns = ["currency", "segment", "customers", "too_small", "mean_clv", "mean_clv_ci_low", "mean_clv_ci_high",
-                   "interval_stable", "total_clv"]  # fmt: skip
+                   "interval_stable", "total_clv", "purchase_model", "spend_model"]  # fmt: skip
     clv = pd.concat(clv_frames, ignore_index=True) if clv_frames else pd.DataFrame(columns=clv_columns)
     clv["too_small"] = clv["customers"] < min_group_size
     # draws from a poorly identified fit (e.g. BG/NBD's a near 0) give infinite or negative CLVs: no usable interval
@@ -85,11 +92,14 @@ def customer_value(
     for column in ("mean_clv", "mean_clv_ci_low", "mean_clv_ci_high", "total_clv"):
         clv[column] = clv[column].astype(float).where(~clv["too_small"].astype(bool))
     fit_columns = [
-        "currency", "customers", "repeat_buyers", "r", "alpha", "a", "b", "p", "q", "gamma", "failure",
-        "interval_failure", "draws_dropped",
+        "currency", "customers", "repeat_buyers", "purchase_model", "spend_model", "r", "alpha", "a", "b", "p", "q",
+        "gamma", "mean_spend", "mean_spend_se", "purchase_fallback", "spend_fallback", "failure", "interval_failure",
+        "draws_dropped",
     ]  # fmt: skip
     fits = pd.DataFrame(fit_rows, columns=fit_columns)
-    for column in ("failure", "interval_failure"):  # None, not NaN, where there is nothing to say
+    text_columns = ("purchase_model", "spend_model", "purchase_fallback", "spend_fallback", "failure",
+                    "interval_failure")  # fmt: skip
+    for column in text_columns:  # None, not NaN, where there is nothing to say
         fits[column] = pd.Series([row[column] for row in fit_rows], index=fits.index, dtype=object)
     return clv[clv_columns], fits, repeat_revenue_share(sums)
 
@@ -104,7 +114,11 @@ def _value_of_currency(
     clv_frames: list[pd.DataFrame],
     fit_rows: list[dict],
 ) -> None:
-    """Fit BG/NBD and Gamma–Gamma on one currency's customers; append its CLV by segment and its fit row."""
+    """Fit the purchase and spend models on one currency's customers; append its CLV by segment and its fit row.
+
+    BG/NBD and Gamma–Gamma are tried first; on their not-identified errors the nested models are fitted instead and
+    the error's message kept in ``purchase_fallback`` / ``spend_fallback``; any other failure is kept in ``failure``.
+    """
     summary = rfm_summary(
         orders.filter(orders.currency == currency),
         "user_id",
@@ -115,34 +129,63 @@ def _value_of_currency(
         by=("segment",),
     ).reset_index(drop=True)  # fmt: skip  (the customer index is dropped here: no identifier goes further)
     row = {"currency": currency, "customers": len(summary), "repeat_buyers": int((summary["frequency"] > 0).sum())}
-    row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma"), np.nan)
-    row |= {"failure": None, "interval_failure": None, "draws_dropped": np.nan}
+    row |= dict.fromkeys(("r", "alpha", "a", "b", "p", "q", "gamma", "mean_spend", "mean_spend_se"), np.nan)
+    row |= dict.fromkeys(("purchase_model", "spend_model", "purchase_fallback", "spend_fallback", "failure"))
+    row |= {"interval_failure": None, "draws_dropped": np.nan}
     try:
-        bg_nbd = fit_bg_nbd(summary["frequency"], summary["recency"], summary["T"])
-        row |= bg_nbd.params.to_dict()
-        gamma_gamma = fit_gamma_gamma(summary["frequency"], summary["monetary_value"])
-        row |= gamma_gamma.params.to_dict()
+        purchases, row["purchase_fallback"] = _purchase_model(summary)
+        row |= purchases.params.to_dict() | {"purchase_model": purchases.model}
+        spend, row["spend_fallback"] = _spend_model(summary)
+        row["spend_model"] = spend.model
+        if row["spend_fallback"] is None:
+            row |= spend.params.to_dict()
+        else:
+            row |= {"mean_spend": spend.mean, "mean_spend_se": spend.se}
     except ModelFitError as error:
         fit_rows.append(row | {"failure": str(error)})
         return
     options = {"months": months, "margin": margin, "discount_rate": discount_rate, "period": CLV_PERIOD}
     try:
-        by_segment = clv_by_group(summary, bg_nbd, gamma_gamma, by="segment", **options)
+        by_segment = clv_by_group(summary, purchases, spend, by="segment", **options)
         row["draws_dropped"] = float(by_segment["draws_dropped"].iloc[0]) if len(by_segment) else 0.0
     except ModelFitError as error:  # not identified, or too many draws without a CLV: the estimate, no interval
         row["interval_failure"] = str(error)
         if error.parameter == "max_dropped_share":
             row["draws_dropped"] = float(error.value)
-        by_segment = _mean_clv_without_interval(summary, bg_nbd, gamma_gamma, options)
+        by_segment = _mean_clv_without_interval(summary, purchases, spend, options)
     fit_rows.append(row)
     by_segment.insert(0, "currency", currency)
     clv_frames.append(by_segment)
 
 
-def _mean_clv_without_interval(summary: pd.DataFrame, bg_nbd, gamma_gamma, options: dict) -> pd.DataFrame:
+def _purchase_model(summary: pd.DataFrame):
+    """BG/NBD, or the NBD model where BG/NBD runs to no dropout; the second item says why the fallback was taken."""
+    try:
+        return fit_bg_nbd(summary["frequency"], summary["recency"], summary["T"]), None
+    except NoDropoutError as no_dropout:
+        try:
+            return fit_nbd(summary["frequency"], summary["T"]), str(no_dropout)
+        except ModelFitError as error:
+            raise ModelFitError(
+                f"{no_dropout} The NBD model without dropout could not be fitted either: {error}"
+            ) from error
+
+
+def _spend_model(summary: pd.DataFrame):
+    """Gamma–Gamma, or the mean spend where Gamma–Gamma finds no spread; the second item says why the fallback."""
+    try:
+        return fit_gamma_gamma(summary["frequency"], summary["monetary_value"]), None
+    except NoSpendSpreadError as no_spread:
+        try:
+            return fit_mean_spend(summary["frequency"], summary["monetary_value"]), str(no_spread)
+        except ModelFitError as error:
+            raise ModelFitError(f"{no_spread} The mean spend could not be estimated either: {error}") from error
+
+
+def _mean_clv_without_interval(summary: pd.DataFrame, purchases, spend, options: dict) -> pd.DataFrame:
     clv = customer_lifetime_value(
-        bg_nbd,
-        gamma_gamma,
+        purchases,
+        spend,
         summary["frequency"],
         summary["recency"],
         summary["T"],
@@ -152,6 +195,7 @@ def _mean_clv_without_interval(summary: pd.DataFrame, bg_nbd, gamma_gamma, optio
     grouped = summary.assign(clv=clv).groupby("segment", sort=True)["clv"]
     out = grouped.agg(customers="size", mean_clv="mean", total_clv="sum").reset_index()
     out["mean_clv_ci_low"] = out["mean_clv_ci_high"] = np.nan
+    out["purchase_model"], out["spend_model"] = purchases.model, spend.model
     return out
 
 
