@@ -29,10 +29,13 @@ __all__ = [
     "check_funnel_arguments",
     "compare_funnel_groups",
     "conversion_window",
+    "depth_counts",
     "funnel",
     "funnel_from_depth_counts",
     "group_vs_rest",
+    "start_week",
     "weekly_conversion",
+    "weekly_from_units",
 ]
 
 
@@ -171,8 +174,20 @@ def funnel(
     """
     table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
     with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode) as depths:
-        counts = depths.group_by([*by_columns, "depth"]).aggregate(units=depths.count()).to_pandas()
+        counts = depth_counts(depths, by_columns)
     return funnel_from_depth_counts(counts, steps, by_columns)
+
+
+def depth_counts(units: ir.Table, by: Sequence[str]) -> pd.DataFrame:
+    """Units per breakdown group and deepest step, from a per-unit table with the ``by`` columns and ``depth``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``by`` columns; ``depth`` (1 … number of steps); ``units`` (units of that group whose deepest step it is).
+    """
+    by = list(by)
+    return units.group_by([*by, "depth"]).aggregate(units=units.count()).to_pandas()
 
 
 def funnel_from_depth_counts(counts: pd.DataFrame, steps: Sequence[str], by: Sequence[str]) -> pd.DataFrame:
@@ -183,12 +198,17 @@ def funnel_from_depth_counts(counts: pd.DataFrame, steps: Sequence[str], by: Seq
     by = list(by)
     k = len(steps)
     counts = counts.astype({"depth": int, "units": "int64"})
-    groups = counts[by].drop_duplicates() if by else pd.DataFrame(index=[0])
+    groups = (counts[by].drop_duplicates() if by else pd.DataFrame(index=[0])).reset_index(drop=True)
+    # groups are numbered: a breakdown column whose values are all missing comes out of a groupby as float NaN,
+    # which pandas refuses to merge with the column's own (object) NaN
+    groups["_group"] = np.arange(len(groups))
     grid = groups.merge(pd.DataFrame({"step_index": np.arange(1, k + 1)}), how="cross")
-    reached = grid.merge(counts, on=by, how="left") if by else grid.merge(counts, how="cross")
+    coded = counts.merge(groups, on=by, how="left") if by else counts.assign(_group=0)
+    reached = grid[["_group", "step_index"]].merge(coded[["_group", "depth", "units"]], on="_group")
     reached = reached[reached["depth"] >= reached["step_index"]]
-    units = reached.groupby([*by, "step_index"], dropna=False)["units"].sum()
-    table = grid.merge(units.rename("units").reset_index(), on=[*by, "step_index"], how="left")
+    units = reached.groupby(["_group", "step_index"])["units"].sum()
+    table = grid.merge(units.rename("units").reset_index(), on=["_group", "step_index"], how="left")
+    table = table.drop(columns="_group")
     table["units"] = table["units"].fillna(0).astype("int64")
     table = table.sort_values([*by, "step_index"], kind="stable").reset_index(drop=True)
     table.insert(len(by) + 1, "step", [steps[i - 1] for i in table["step_index"]])
@@ -225,11 +245,22 @@ def weekly_conversion(
     """
     table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
     with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode) as depths:
-        depths = depths.mutate(week=depths.first_step_time.truncate("W"))
-        weekly = depths.group_by([*by_columns, "week"]).aggregate(
-            units=depths.count(), converted=(depths.depth == len(steps)).sum()
-        )
-        frame = weekly.to_pandas()
+        return weekly_from_units(depths.mutate(week=start_week(depths)), len(steps), by_columns)
+
+
+def start_week(units: ir.Table) -> ir.TimestampValue:
+    """The week (Monday 00:00 UTC) of each unit's first step-1 event, from ``first_step_time``."""
+    return units.first_step_time.truncate("W")
+
+
+def weekly_from_units(units: ir.Table, k: int, by: Sequence[str]) -> pd.DataFrame:
+    """The table of :func:`weekly_conversion` from a per-unit table with the ``by`` columns, ``week`` and ``depth``.
+
+    ``k`` is the number of steps: a unit converted when its depth is ``k``.
+    """
+    by_columns = list(by)
+    weekly = units.group_by([*by_columns, "week"]).aggregate(units=units.count(), converted=(units.depth == k).sum())
+    frame = weekly.to_pandas()
     frame = frame.sort_values([*by_columns, "week"], kind="stable").reset_index(drop=True)
     frame = frame.astype({"units": "int64", "converted": "int64"})
     frame["conversion"] = frame["converted"] / frame["units"]

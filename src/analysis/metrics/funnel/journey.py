@@ -3,7 +3,9 @@
 
 It composes :mod:`analysis.metrics.funnel` so the engine runs each funnel once, broken down by every breakdown
 column together; each single breakdown is then a sum over the others. This is exact because a unit's breakdown
-values are those of its first step-1 event (first touch), so every unit sits in exactly one combination.
+values are those of its first step-1 event (first touch), so every unit sits in exactly one combination. The
+weekly trend and the time to convert are groupings of the same per-unit result, so each unit's chains are walked
+once per analysis (cart abandonment, a different two-step funnel, walks its own).
 """
 
 from __future__ import annotations
@@ -15,16 +17,24 @@ from datetime import timedelta
 import ibis.expr.types as ir
 import pandas as pd
 
+from analysis.metrics.funnel.chains import unit_chains
 from analysis.metrics.funnel.counts import (
     as_events_table,
     cart_abandonment,
+    check_funnel_arguments,
     compare_funnel_groups,
-    conversion_window,
-    funnel,
+    depth_counts,
     funnel_from_depth_counts,
-    weekly_conversion,
+    start_week,
+    weekly_from_units,
 )
-from analysis.metrics.funnel.timing import TimeToConvert, time_to_convert
+from analysis.metrics.funnel.timing import (
+    TimeToConvert,
+    bin_edges,
+    check_timed_steps,
+    timing_from_seconds,
+    transition_seconds,
+)
 from analysis.metrics.stats import group_vs_rest
 from analysis.scope import Scope
 
@@ -109,17 +119,18 @@ def analyse_funnel(
     steps, breakdowns = list(steps), list(breakdowns)
     if scope is not None:
         events = scope.apply(as_events_table(events), "events")
-    detailed = funnel(events, steps, window, by=breakdowns or None, unit=unit, mode=mode)
+    table, steps, window, breakdowns = check_funnel_arguments(events, steps, window, breakdowns, unit, mode)
+    detailed, weekly, timing = _unit_results(table, steps, window, breakdowns, unit, mode)
     overall = marginal_funnel(detailed, [], steps)
     common = {
         "scope": scope,
         "steps": tuple(steps),
-        "window": conversion_window(window),
+        "window": window,
         "unit": unit,
         "mode": mode,
         "min_group_size": min_group_size,
         "overall": overall,
-        "weekly": weekly_conversion(events, steps, window, unit=unit, mode=mode),
+        "weekly": weekly,
     }
     if not overall["units"].iloc[0]:  # nothing starts the funnel: say whether the scope holds any events at all
         return FunnelAnalysis(
@@ -129,21 +140,45 @@ def analyse_funnel(
             by_breakdown={},
             conversion_tests={},
             abandonment={},
-            events_in_scope=int(as_events_table(events).count().execute()),
+            events_in_scope=int(table.count().execute()),
         )
-    carts = cart_abandonment(events, window, by=breakdowns or None, unit=unit)
+    if mode != "any_order":
+        check_timed_steps(steps)
+    carts = cart_abandonment(table, window, by=breakdowns or None, unit=unit)
     by_breakdown = {column: marginal_funnel(detailed, [column], steps) for column in breakdowns}
     return FunnelAnalysis(
         **common,
         abandonment_overall=_abandonment_vs_rest(carts, [], 1),
-        timing=None if mode == "any_order" else time_to_convert(events, steps, window, unit=unit, mode=mode),
+        timing=timing,
         by_breakdown=by_breakdown,
         conversion_tests={
-            column: compare_funnel_groups(table, column, min_group_size=min_group_size)
-            for column, table in by_breakdown.items()
+            column: compare_funnel_groups(frame, column, min_group_size=min_group_size)
+            for column, frame in by_breakdown.items()
         },
         abandonment={column: _abandonment_vs_rest(carts, [column], min_group_size) for column in breakdowns},
     )
+
+
+def _unit_results(
+    events: ir.Table, steps: list[str], window: timedelta, breakdowns: list[str], unit: str, mode: str
+) -> tuple[pd.DataFrame, pd.DataFrame, TimeToConvert | None]:
+    """The detailed funnel, the weekly trend and the time to convert, grouped from one pass over the units.
+
+    Each unit's depth, first-touch breakdown values, start week and (outside ``any_order``) transition seconds are
+    computed once and materialised (released on return); :func:`funnel`, :func:`weekly_conversion` and
+    :func:`time_to_convert` would each run the units' chains again. The timing is None when it is not defined.
+    """
+    timed = mode != "any_order" and len(steps) >= 2
+    with unit_chains(events, steps, window, breakdowns, unit=unit, mode=mode, chain_times=timed) as chains:
+        seconds = transition_seconds(chains, len(steps)) if timed else {}
+        units = chains.select(*breakdowns, "depth", week=start_week(chains), **seconds).cache()
+        try:
+            detailed = funnel_from_depth_counts(depth_counts(units, breakdowns), steps, breakdowns)
+            weekly = weekly_from_units(units, len(steps), [])
+            timing = timing_from_seconds(units, steps, [], bin_edges(None, window)) if timed else None
+        finally:
+            units.release()
+    return detailed, weekly, timing
 
 
 def marginal_funnel(detailed: pd.DataFrame, by: list[str], steps: list[str]) -> pd.DataFrame:

@@ -78,6 +78,19 @@ def time_to_convert(
             valid=["ordered", "strict_order"],
         )
     table, steps, window, by_columns = check_funnel_arguments(events, steps, window, by, unit, mode)
+    check_timed_steps(steps)
+    edges = bin_edges(bins, window)
+    with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode, chain_times=True) as chains:
+        # the durations feed two aggregates, each a union over the transitions: materialise the units' chains once
+        cached = chains.select(*by_columns, "depth", **transition_seconds(chains, len(steps))).cache()
+        try:
+            return timing_from_seconds(cached, steps, by_columns, edges)
+        finally:
+            cached.release()
+
+
+def check_timed_steps(steps: Sequence[str]) -> None:
+    """Raise :class:`FunnelError` unless the funnel has the two or more steps a time to convert needs."""
     if len(steps) < 2:
         raise FunnelError(
             f"steps={steps!r}: time to convert needs at least two steps",
@@ -85,16 +98,34 @@ def time_to_convert(
             value=steps,
             valid="two or more event names",
         )
-    edges = _bin_edges(bins, window)
-    with unit_chains(table, steps, window, by_columns, unit=unit, mode=mode, chain_times=True) as chains:
-        # the durations feed two aggregates, each a union over the transitions: materialise the units' chains once
-        cached = chains.select(*by_columns, "depth", *[f"step_{m + 1}_time" for m in range(len(steps))]).cache()
-        try:
-            durations = _durations(cached, steps, by_columns)
-            summary = _summary(durations, by_columns).to_pandas()
-            counts = _binned(durations, by_columns, edges).to_pandas()
-        finally:
-            cached.release()
+
+
+def transition_seconds(chains: ir.Table, k: int) -> dict[str, ir.IntegerValue]:
+    """Per unit of ``chains`` (with ``depth`` and ``step_<m>_time``), the whole seconds of each transition of its chain.
+
+    Returns
+    -------
+    dict
+        ``{"_seconds_<i>": expression}`` for i = 1 … k: step i → step i+1 for i < k (meaningful when depth > i), and
+        step 1 → the deepest step for i = k (null at depth 1). Timestamps are truncated to the second first.
+    """
+    seconds = {
+        f"_seconds_{i}": _seconds(chains[f"step_{i + 1}_time"]) - _seconds(chains[f"step_{i}_time"])
+        for i in range(1, k)
+    }
+    deepest = ibis.cases(*[(chains.depth == d, chains[f"step_{d}_time"]) for d in range(2, k + 1)])
+    seconds[f"_seconds_{k}"] = _seconds(deepest) - _seconds(chains.step_1_time)
+    return seconds
+
+
+def timing_from_seconds(units: ir.Table, steps: Sequence[str], by: Sequence[str], edges: np.ndarray) -> TimeToConvert:
+    """The :class:`TimeToConvert` of :func:`time_to_convert` from a per-unit table with the ``by`` columns, ``depth``
+    and the :func:`transition_seconds` columns (read twice: materialise it first); ``edges`` from :func:`bin_edges`.
+    """
+    by_columns = list(by)
+    durations = _durations(units, len(steps), by_columns)
+    summary = _summary(durations, by_columns).to_pandas()
+    counts = _binned(durations, by_columns, edges).to_pandas()
     labels = _transition_labels(steps)
     return TimeToConvert(
         summary=_ordered(summary, by_columns, labels), histogram=_histogram(counts, by_columns, labels, edges)
@@ -105,17 +136,14 @@ def _seconds(timestamp: ir.TimestampValue) -> ir.IntegerValue:
     return timestamp.epoch_seconds().floor().cast("int64")
 
 
-def _durations(chains: ir.Table, steps: Sequence[str], by: list[str]) -> ir.Table:
+def _durations(units: ir.Table, k: int, by: list[str]) -> ir.Table:
     """Long table of (by…, transition_index, seconds), one row per unit and transition it made."""
-    k = len(steps)
     parts = []
     for i in range(1, k):
-        made = chains.filter(chains.depth >= i + 1)
-        seconds = _seconds(made[f"step_{i + 1}_time"]) - _seconds(made[f"step_{i}_time"])
-        parts.append(made.select(*by, transition_index=ibis.literal(i, "int16"), seconds=seconds))
-    past_first = chains.filter(chains.depth >= 2)
-    deepest = ibis.cases(*[(past_first.depth == d, past_first[f"step_{d}_time"]) for d in range(2, k + 1)])
-    overall = _seconds(deepest) - _seconds(past_first.step_1_time)
+        made = units.filter(units.depth >= i + 1)
+        parts.append(made.select(*by, transition_index=ibis.literal(i, "int16"), seconds=made[f"_seconds_{i}"]))
+    past_first = units.filter(units.depth >= 2)
+    overall = past_first[f"_seconds_{k}"]
     parts.append(past_first.select(*by, transition_index=ibis.literal(k, "int16"), seconds=overall))
     return ibis.union(*parts, distinct=False)
 
@@ -130,8 +158,8 @@ def _summary(durations: ir.Table, by: list[str]) -> ir.Table:
     )
 
 
-def _bin_edges(bins, window: timedelta) -> np.ndarray:
-    """Edges in whole seconds, from 0 to at least the window."""
+def bin_edges(bins: int | Sequence[timedelta | str] | None, window: timedelta) -> np.ndarray:
+    """Histogram edges in whole seconds, from 0 to at least the window (``bins`` as for :func:`time_to_convert`)."""
     top = int(np.ceil(window / timedelta(seconds=1)))
     if bins is None:
         ladder = [int(pd.Timedelta(edge).total_seconds()) for edge in DEFAULT_BIN_EDGES]
