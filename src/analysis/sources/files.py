@@ -46,7 +46,7 @@ def find_table_files(data_dir: Path | str) -> dict[str, TableFile]:
             valid="a folder holding the contract's tables, e.g. events.parquet",
         )
     found: dict[str, TableFile] = {}
-    for table in contract.TABLES:
+    for table in contract.TABLE_NAMES:
         candidates = [data_dir / f"{table}{suffix}" for suffix in SUFFIXES]
         folder = data_dir / table
         if folder.is_dir() and any(folder.glob("*.parquet")):

@@ -18,10 +18,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import pandas as pd
-import pandera.pandas as pa
 
 from analysis import contract
 from analysis.contract import IDENTIFIER_COLUMNS, is_identifier  # noqa: F401  (re-exported: validation's rule)
@@ -35,6 +35,9 @@ from analysis.sources.files import (
     read_table,
     type_matches,
 )
+
+if TYPE_CHECKING:  # the checks come from the contract's schemas, which import pandera when first built
+    import pandera.pandas as pa
 
 EXAMPLES = 5
 
