@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from analysis.errors import DataError, ParameterError, one_of
+from analysis.metrics.clv.rfm_duckdb import customer_periods
 
 # Period codes and the engine's truncation unit for each: a week starts on Monday (DuckDB, Spark and pandas' W-SUN).
 PERIODS = {"D": "D", "W": "W", "M": "M"}
@@ -107,21 +108,15 @@ def rfm_summary(
     is_timestamp = when.type().is_timestamp()
     cutoff = ibis.literal(after_end.to_pydatetime(), type=when.type()) if is_timestamp else after_end.date()
     kept = transactions.filter(when < cutoff)
-    starts = period_number(kept[time], period, fast=_is_duckdb(transactions)).name("period_start")
-
-    # Collapse to one row per customer and period, then one row per customer: two group-bys in one query.
-    per_period = kept.group_by([kept[customer], starts]).aggregate(
-        **({"value": kept[amount].sum()} if amount else {}),
-        **{name: kept[name].argmin(kept[time]) for name in by},
-    )
-    start = per_period.period_start
-    aggregates = {"first_period": start.min(), "last_period": start.max(), "periods": start.count()}
-    if amount:
-        aggregates |= {"total_value": per_period.value.sum(), "first_value": per_period.value.argmin(start)}
-    aggregates |= {name: per_period[name].argmin(start) for name in by}
-    customers = per_period.group_by(customer).aggregate(**aggregates).to_pandas()
-
-    customers = customers.sort_values(customer).set_index(customer)
+    on_duckdb = _is_duckdb(transactions)
+    starts = period_number(kept[time], period, fast=on_duckdb).name("period_start")
+    if on_duckdb:  # one hash aggregation by customer, sorted in the engine (rfm_duckdb)
+        kept = kept.mutate(period_start=starts)
+        end_number = _python_period_number(end_period, period)
+        customers = customer_periods(kept, customer, time, amount, by, end_number).to_pandas().set_index(customer)
+    else:
+        customers = _portable_customer_periods(kept, starts, customer, time, amount, by)
+        customers = customers.sort_values(customer).set_index(customer)
     first, last = (customers[name].astype(float) for name in ("first_period", "last_period"))
     summary = pd.DataFrame(index=customers.index)
     summary["frequency"] = customers["periods"].astype(float) - 1
@@ -135,6 +130,22 @@ def rfm_summary(
     for name in by:
         summary[name] = customers[name]
     return summary
+
+
+def _portable_customer_periods(
+    kept: ir.Table, starts: ir.IntegerColumn, customer: str, time: str, amount: str | None, by: Sequence[str]
+) -> pd.DataFrame:
+    # Collapse to one row per customer and period, then one row per customer: two group-bys in one query.
+    per_period = kept.group_by([kept[customer], starts]).aggregate(
+        **({"value": kept[amount].sum()} if amount else {}),
+        **{name: kept[name].argmin(kept[time]) for name in by},
+    )
+    start = per_period.period_start
+    aggregates = {"first_period": start.min(), "last_period": start.max(), "periods": start.count()}
+    if amount:
+        aggregates |= {"total_value": per_period.value.sum(), "first_value": per_period.value.argmin(start)}
+    aggregates |= {name: per_period[name].argmin(start) for name in by}
+    return per_period.group_by(customer).aggregate(**aggregates).to_pandas()
 
 
 def _floor(moment: pd.Timestamp, period: str) -> pd.Timestamp:
