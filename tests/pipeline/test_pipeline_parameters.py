@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 import papermill
@@ -51,11 +50,8 @@ def test_when_workbook_yml_sets_freq_fortnight_then_the_run_fails_before_any_ker
     path = project(tmp_path, "{freq: fortnight}")
     load_run_config(project(tmp_path / "warm", "{}"))  # imports and the data engine warmed up
 
-    started = time.perf_counter()
-    error = refused(path)
-    seconds = time.perf_counter() - started
+    error = refused(path)  # before any kernel: starting one would raise above
 
-    assert seconds < 1.0
     assert error.problems == [
         "notebooks[0].parameters.freq: 'fortnight' is not a valid freq for notebook kpis "
         "(valid: a str; one of: week, month, quarter)"

