@@ -107,15 +107,21 @@ class RetentionAnalysis:
         ``mean_clv`` (expected discounted margin per customer over ``clv_horizon_months``) with
         ``mean_clv_ci_low``/``_high`` (the models' parameter uncertainty, see
         :func:`~analysis.metrics.clv.clv_by_group`), ``interval_stable`` (False when that interval is not finite or
-        goes below 0: the parameters are too poorly identified for one; do not show it) and ``total_clv``.
+        goes below 0: the parameters are too poorly identified for one; do not show it), ``total_clv``, and the
+        models valued with: ``purchase_model`` (``"BG/NBD"``, or its no-dropout limit, the NBD model) and
+        ``spend_model`` (``"Gamma–Gamma"``, or the mean spend per repeat purchase when customers' spend shows no
+        spread), as ``clv_fits`` records them.
     clv_fits
         One row per currency: ``currency``, ``customers``, ``repeat_buyers`` (customers with a purchase in a second
-        week), the BG/NBD ``r``, ``alpha``, ``a``, ``b`` and Gamma–Gamma ``p``, ``q``, ``gamma`` (NaN when not
-        fitted), ``failure`` (why not; None when both fitted), ``interval_failure`` (why CLV has no interval
-        although both fitted: a parameter the customers do not identify, or more than 5% of the parameter draws
-        without a CLV, e.g. with q ≤ 1; the estimate is then shown without one) and ``draws_dropped`` (the share of
-        parameter draws left out of the intervals, see :func:`~analysis.metrics.clv.clv_by_group`; NaN when none
-        were drawn).
+        week), ``purchase_model`` and ``spend_model`` (as in ``clv``), the purchase model's ``r``, ``alpha`` and
+        BG/NBD's ``a``, ``b`` (NaN under the NBD model), Gamma–Gamma ``p``, ``q``, ``gamma`` (NaN under the mean
+        spend), ``mean_spend`` with ``mean_spend_se`` (customers as units), ``purchase_fallback`` and
+        ``spend_fallback`` (why the simpler model was used: the full one ran to no dropout / no spread; None when
+        not), ``failure`` (why there is no value at all; None when the models fitted), ``interval_failure`` (why
+        CLV has no interval although the models fitted: a parameter the customers do not identify, or more than 5%
+        of the parameter draws without a CLV, e.g. with q ≤ 1; the estimate is then shown without one) and
+        ``draws_dropped`` (the share of parameter draws left out of the intervals, see
+        :func:`~analysis.metrics.clv.clv_by_group`; NaN when none were drawn).
     repeat_revenue
         Per currency, the share of revenue from repeat buyers (customers with two or more orders in the scope):
         ``currency``, ``customers``, ``repeat_buyers``, ``revenue``, ``repeat_revenue``, ``share`` (their ratio)
