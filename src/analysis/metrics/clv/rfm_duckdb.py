@@ -29,6 +29,15 @@ def _bit_count(word: ir.IntegerValue) -> ir.IntegerValue:
     return count(word)
 
 
+def _arg_min(value: ir.Column, key: ir.Column) -> ir.Scalar:
+    # DuckDB's own arg_min keeps one (value, key) pair per group; Ibis' argmin compiles to FIRST(... ORDER BY ...),
+    # an ordered aggregate that sorts every group.
+    function = ibis.udf.agg.builtin(
+        lambda value, key: None, name="arg_min", signature=((value.type(), key.type()), value.type())
+    )
+    return function(value, key)
+
+
 def customer_periods(
     kept: ir.Table,
     customer: str,
@@ -72,17 +81,20 @@ def customer_periods(
     aggregates = {"first_period": kept.period_start.min(), "last_period": kept.period_start.max()}
     aggregates |= {"purchases": kept.period_start.count(), **masks}
     if amount:
-        aggregates |= {"total_value": kept[amount].sum(), "one_first_value": kept[amount].argmin(kept.period_start)}
-    aggregates |= {name: kept[name].argmin(kept[time]) for name in by}
+        aggregates |= {"total_value": kept[amount].sum(), "one_first_value": _arg_min(kept[amount], kept.period_start)}
+    aggregates |= {name: _arg_min(kept[name], kept[time]) for name in by}
     single = kept.group_by(customer).aggregate(**aggregates)
     single = single.mutate(masked=sum((_bit_count(single[name].fill_null(0)) for name in masks), ibis.literal(0)))
 
-    beyond_masks = single.first_period <= end_number - MASK_WORDS * BITS_PER_WORD
+    oldest_masked = end_number - MASK_WORDS * BITS_PER_WORD + 1  # the oldest period the bitmasks hold
+    beyond_masks = single.first_period < oldest_masked
     needs_exact = beyond_masks | ((single.purchases > single.masked) if amount else ibis.literal(False))
-    flagged = single.filter(needs_exact).select(customer, flagged_first=single.first_period)
+    flagged = single.filter(needs_exact).select(
+        customer, flagged_first=single.first_period, flagged_beyond=beyond_masks
+    )
 
     joined = kept.inner_join(flagged, customer)
-    exact = {"exact_periods": joined.period_start.nunique()}
+    exact = {"exact_periods": joined.period_start.nunique(where=joined.flagged_beyond)}
     if amount:
         exact["exact_first_value"] = joined[amount].sum(where=joined.period_start == joined.flagged_first)
     exact_rows = joined.group_by(customer).aggregate(**exact)
@@ -92,7 +104,7 @@ def customer_periods(
         customer: whole[customer],
         "first_period": whole.first_period,
         "last_period": whole.last_period,
-        "periods": whole.exact_periods.fill_null(whole.masked).cast("int64"),
+        "periods": ibis.ifelse(whole.first_period < oldest_masked, whole.exact_periods, whole.masked).cast("int64"),
     }
     if amount:
         columns |= {
