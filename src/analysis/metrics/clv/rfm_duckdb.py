@@ -6,9 +6,11 @@ aggregates: the first and last period, the number of purchases, the total, the a
 period, and the set of purchase periods as bitmasks (one unsigned 64-bit word per 64 periods before the observation
 end, OR-ed together, so their bit count is the number of distinct periods). Two facts do not fit in such a state
 for every customer: the distinct periods of a customer whose history is longer than the bitmasks, and the spend of a
-first period with several purchases. Those customers, and only those (a customer with as many distinct periods as
-purchases bought once per period, so the one first-period amount is the first period's spend), are summed again
-exactly by a second, filtered aggregation that joins back on the customer. Both run in one DuckDB query.
+first period with several purchases. The number of purchases in the first period is read from a
+double-precision sum of 256 to the power of each purchase's periods before the end (the first period is the leading
+base-256 digit; exact with fewer than 128 purchases). Customers beyond the bitmasks, and those whose first period
+holds several purchases, and only those, are summed again exactly by a second, filtered aggregation that joins back
+on the customer; everyone else's first-period spend is the one first-period amount. Both run in one DuckDB query.
 """
 
 from __future__ import annotations
@@ -82,13 +84,22 @@ def customer_periods(
     aggregates |= {"purchases": kept.period_start.count(), **masks}
     if amount:
         aggregates |= {"total_value": kept[amount].sum(), "one_first_value": _arg_min(kept[amount], kept.period_start)}
+        # Purchases per period in base-256 digits of a double, the first period's the leading one: see first_count.
+        aggregates["weighted_count"] = (ibis.literal(2.0) ** (8 * back.clip(upper=MASK_WORDS * BITS_PER_WORD))).sum()
     aggregates |= {name: _arg_min(kept[name], kept[time]) for name in by}
     single = kept.group_by(customer).aggregate(**aggregates)
     single = single.mutate(masked=sum((_bit_count(single[name].fill_null(0)) for name in masks), ibis.literal(0)))
 
     oldest_masked = end_number - MASK_WORDS * BITS_PER_WORD + 1  # the oldest period the bitmasks hold
     beyond_masks = single.first_period < oldest_masked
-    needs_exact = beyond_masks | ((single.purchases > single.masked) if amount else ibis.literal(False))
+    if amount:
+        # first_count: with fewer than 128 purchases, later periods add less than half a leading digit.
+        leading = ibis.literal(2.0) ** (8 * (end_number - single.first_period))
+        first_count = (single.weighted_count / leading).floor()
+        several_first = (single.purchases >= 128) | (first_count >= 2)
+        needs_exact = beyond_masks | ((single.purchases > single.masked) & several_first)
+    else:
+        needs_exact = beyond_masks
     flagged = single.filter(needs_exact).select(
         customer, flagged_first=single.first_period, flagged_beyond=beyond_masks
     )
