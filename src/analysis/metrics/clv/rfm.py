@@ -5,6 +5,8 @@ The definitions are those of the buy-till-you-die literature (Fader, Hardie & Le
 :mod:`~analysis.metrics.clv.gamma_gamma` read the numbers they were published with. The work is one Ibis expression
 (collapse purchases to distinct periods, then group by customer) that runs on DuckDB and Spark alike; only the
 per-customer result comes back, and the whole-period arithmetic on its first and last periods is done in pandas.
+On DuckDB the same numbers come from one aggregation by customer instead (:mod:`~analysis.metrics.clv.rfm_duckdb`,
+tested equal to the portable expression), sorted in the engine.
 """
 
 from __future__ import annotations
