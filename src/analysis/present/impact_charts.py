@@ -12,13 +12,12 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-import seaborn as sns
 
 from analysis.contract import ALL_MARKETS
 from analysis.metrics.impact.analysis import ImpactAnalysis
 from analysis.present.impact import SCORE_KPIS, in_kpi_order
 from analysis.present.labels import kpi_label
-from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, PALETTE, REFERENCE_COLOUR, empty_figure
+from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, REFERENCE_COLOUR, empty_figure, series_colours
 
 PANEL_HEIGHT = 2.6  # inches per KPI panel
 
@@ -127,7 +126,7 @@ def plot_kpi_series(analysis: ImpactAnalysis, kpis: Sequence[str] = ("repeat_cus
         return empty_figure(f"No series of {', '.join(kpi_label(k).lower() for k in kpis)} in this scope.")
     shown = [k for k in kpis if (series["kpi"] == k).any()]
     markets = sorted(series["market"].astype(str).unique())
-    colours = dict(zip(markets, sns.color_palette(PALETTE, len(markets)), strict=True))
+    colours = dict(zip(markets, series_colours(len(markets)), strict=True))
     figure, axes = plt.subplots(len(shown), 1, figsize=(9, PANEL_HEIGHT * len(shown) + 0.8), squeeze=False)
     for axis, name in zip(axes[:, 0], shown, strict=True):
         rows = series[series["kpi"] == name]

@@ -12,7 +12,6 @@ from itertools import combinations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from analysis.errors import ParameterError
 from analysis.metrics.market_entry.scoring import SCORING_METHODS, normalise, score_markets
@@ -191,10 +190,12 @@ def method_agreement(rankings: Mapping[str, pd.Series]) -> pd.DataFrame:
         One row per pair: ``method_a``, ``method_b``, ``kendall_tau`` (-1..1, 1 = same order), ``p_value``,
         ``markets`` (how many markets were compared).
     """
+    from scipy.stats import kendalltau  # here, not at import: scipy.stats costs every report a second
+
     rows = []
     for (name_a, a), (name_b, b) in combinations(rankings.items(), 2):
         both = pd.concat([a.rename("a"), b.rename("b")], axis=1).dropna()
-        tau, p_value = stats.kendalltau(both["a"], both["b"]) if len(both) > 1 else (np.nan, np.nan)
+        tau, p_value = kendalltau(both["a"], both["b"]) if len(both) > 1 else (np.nan, np.nan)
         rows.append(
             {
                 "method_a": name_a,

@@ -12,7 +12,6 @@ from datetime import date
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-from statsmodels.duration.survfunc import SurvfuncRight
 
 from analysis.errors import ParameterError
 from analysis.metrics.retention.cohorts import seller_durations
@@ -83,6 +82,8 @@ def survival_curves(
 def _kaplan_meier(key: object, rows: pd.DataFrame, confidence: float) -> pd.DataFrame:
     if not 0 < confidence < 1:
         raise ParameterError("confidence must be between 0 and 1", parameter="confidence", value=confidence)
+    from statsmodels.duration.survfunc import SurvfuncRight  # imports scipy.stats: only a report drawing curves pays
+
     fit = SurvfuncRight(
         rows["time"].to_numpy(dtype=float),
         rows["stopped"].to_numpy(dtype=float),

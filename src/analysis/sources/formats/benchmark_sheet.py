@@ -19,10 +19,9 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import pandera.errors
 import yaml
 
-from analysis.contract import BENCHMARKS, KPI_DIRECTIONS, key_of, normalise_market
+from analysis.contract import KPI_DIRECTIONS, key_of, normalise_market, schema_for
 from analysis.errors import ConfigError, DataFileError, ParameterError, ValidationError, one_of
 from analysis.sources.formats.sheet_cells import (
     Cell,
@@ -267,8 +266,10 @@ def _fixed_market(market: str) -> str:
 
 
 def _validated(path: Path, frame: pd.DataFrame) -> pd.DataFrame:
+    import pandera.errors  # here, not at import: only an import pays for pandera (and its pyspark import)
+
     try:
-        return BENCHMARKS.validate(frame, lazy=True)
+        return schema_for("benchmarks").validate(frame, lazy=True)
     except pandera.errors.SchemaErrors as error:
         cases = error.failure_cases[["column", "check", "failure_case"]].drop_duplicates().head(10)
         raise ValidationError(
