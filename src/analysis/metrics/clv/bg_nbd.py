@@ -8,18 +8,21 @@ and ``T`` (age), in the units of :func:`~analysis.metrics.clv.rfm.rfm_summary`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma, expit, gammaln, hyp2f1
 
 from analysis.metrics.clv.fitting import (
+    LogParameterFit,
     ModelFitError,
     NoDropoutError,
     as_array,
+    checked_customers,
     group_identical,
     maximise,
-    natural_covariance,
+    require_repeat_purchases,
 )
 
 PARAMS = ("r", "alpha", "a", "b")
@@ -28,40 +31,14 @@ NO_DROPOUT = 1e-4  # a fit stopping below this mean dropout probability ran up t
 
 
 @dataclass(frozen=True)
-class BgNbdFit:
-    """A fitted BG/NBD model.
+class BgNbdFit(LogParameterFit):
+    """A fitted BG/NBD model: ``params`` are ``r``, ``alpha`` (purchase-rate gamma shape and scale), ``a``, ``b``
+    (dropout beta); ``model`` is its name as the CLV tables state it.
 
-    Attributes
-    ----------
-    params
-        ``r``, ``alpha`` (purchase-rate gamma shape and scale), ``a``, ``b`` (dropout beta), as a Series.
-    log_likelihood
-        The (weighted) log-likelihood at the estimate.
-    se
-        Standard errors of ``params``: the delta method on the inverse numerical Hessian (central differences) of the
-        negative log-likelihood in the log-parameters.
-    covariance
-        Their covariance (DataFrame, rows and columns named as ``params``).
-    log_covariance
-        Covariance of the log-parameters (the scale the fit and the CLV intervals' parametric draws work on).
-    n_customers
-        Customers fitted (the sum of the weights).
-    converged
-        True when the optimiser converged to an interior optimum with a positive-definite Hessian.
+    The attributes are those of :class:`~analysis.metrics.clv.fitting.LogParameterFit`.
     """
 
-    params: pd.Series
-    log_likelihood: float
-    se: pd.Series
-    covariance: pd.DataFrame
-    log_covariance: np.ndarray
-    n_customers: float
-    converged: bool
-
-    @property
-    def model(self) -> str:
-        """The model's name as the CLV tables state it."""
-        return MODEL
+    model: ClassVar[str] = MODEL
 
 
 def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
@@ -90,16 +67,9 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
     ModelFitError
         When nobody repeats (the dropout process is then not identified) or the optimiser does not converge.
     """
-    x, t_x, age = _checked(frequency, recency, T)
+    x, t_x, age = checked_customers(frequency, T, recency=recency)
     row_weights = None if weights is None else as_array(weights, "weights")
-    if not np.any(x > 0):
-        raise ModelFitError(
-            "no customer made a repeat purchase, so BG/NBD cannot tell buying from dropping out; use a longer "
-            "observation window or a finer period",
-            column="frequency",
-            value=0,
-            valid="some customers with frequency > 0",
-        )
+    require_repeat_purchases(x, "BG/NBD cannot tell buying from dropping out")
     (x, t_x, age), counts = group_identical([x, t_x, age], row_weights)
     likelihood = _GroupedLikelihood(x, t_x, age, counts)
 
@@ -114,25 +84,16 @@ def fit_bg_nbd(frequency, recency, T, weights=None) -> BgNbdFit:
             f"{a / (a + b):.1g} without a maximum): these customers show no sign of leaving within the window, so "
             "the dropout process is not identified and BG/NBD gives no CLV; a longer observation window may show it",
             parameter="a",
-            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(6).tolist(), strict=True)),
+            value=optimum.named(PARAMS, digits=6),
             valid=f"a / (a + b) >= {NO_DROPOUT:g} at an interior maximum",
         )
     if not optimum.converged:
         raise ModelFitError(
             f"the BG/NBD fit did not converge ({optimum.message}); check that recency <= T, that the periods are "
             "not too coarse for the purchase rate, and that enough customers repeat",
-            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(4).tolist(), strict=True)),
+            value=optimum.named(PARAMS),
         )
-    covariance = natural_covariance(optimum.log_params, optimum.log_covariance)
-    return BgNbdFit(
-        params=pd.Series(np.exp(optimum.log_params), index=PARAMS),
-        log_likelihood=optimum.log_likelihood,
-        se=pd.Series(np.sqrt(np.diag(covariance)), index=PARAMS),
-        covariance=pd.DataFrame(covariance, index=PARAMS, columns=PARAMS),
-        log_covariance=optimum.log_covariance,
-        n_customers=float(counts.sum()),
-        converged=True,
-    )
+    return BgNbdFit.at_optimum(optimum, PARAMS, counts.sum())
 
 
 def probability_alive(fit: BgNbdFit | pd.Series, frequency, recency, T) -> np.ndarray:
@@ -151,7 +112,7 @@ def probability_alive(fit: BgNbdFit | pd.Series, frequency, recency, T) -> np.nd
         The probability that each customer is still alive at the end of observation.
     """
     r, alpha, a, b = _params(fit)
-    x, t_x, age = _checked(frequency, recency, T)
+    x, t_x, age = checked_customers(frequency, T, recency=recency)
     log_odds_dead = np.log(a) - np.log(b + np.maximum(x, 1) - 1) + (r + x) * np.log((alpha + age) / (alpha + t_x))
     return np.where(x > 0, expit(-log_odds_dead), 1.0)
 
@@ -177,7 +138,7 @@ def expected_purchases(fit: BgNbdFit | pd.Series, t, frequency, recency, T) -> n
     numpy.ndarray
         Conditional expected number of purchases in (T, T + t] per customer.
     """
-    x, t_x, age = _checked(frequency, recency, T)
+    x, t_x, age = checked_customers(frequency, T, recency=recency)
     return expected_purchases_at(np.array(_params(fit)), np.asarray(t, dtype=float), x, t_x, age)
 
 
@@ -287,26 +248,3 @@ class _GroupedLikelihood:
 def _params(fit: BgNbdFit | pd.Series) -> tuple[float, float, float, float]:
     params = fit.params if isinstance(fit, BgNbdFit) else fit
     return tuple(float(params[name]) for name in PARAMS)  # type: ignore[return-value]
-
-
-def _checked(frequency, recency, T) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    x, t_x, age = as_array(frequency, "frequency"), as_array(recency, "recency"), as_array(T, "T")
-    if not len(x) == len(t_x) == len(age):
-        raise ModelFitError(
-            f"frequency, recency and T have different lengths ({len(x)}, {len(t_x)}, {len(age)})",
-            value=(len(x), len(t_x), len(age)),
-            valid="one value per customer in each",
-        )
-    problems = {
-        "frequency": bool(np.any((x < 0) | (x != np.round(x)))),
-        "recency": bool(np.any((t_x < 0) | (t_x > age + 1e-9))),
-        "T": bool(np.any(age < 0)),
-    }
-    bad = [name for name, wrong in problems.items() if wrong]
-    if bad:
-        raise ModelFitError(
-            f"{bad[0]} has values outside the model's domain (frequency a whole number >= 0, 0 <= recency <= T)",
-            column=bad[0],
-            valid="frequency in 0, 1, 2, ...; 0 <= recency <= T",
-        )
-    return x, t_x, age

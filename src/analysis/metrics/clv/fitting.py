@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Self
 
 import numpy as np
 import pandas as pd
@@ -58,6 +59,57 @@ class MaximumLikelihood:
     converged: bool
     message: str
 
+    def named(self, names: Sequence[str], digits: int = 4) -> dict[str, float]:
+        """The parameters at the optimum (natural scale, rounded to ``digits``) by name, as errors report them."""
+        return dict(zip(names, np.exp(self.log_params).round(digits).tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class LogParameterFit:
+    """A model fitted by maximum likelihood on its log-parameters: what the BG/NBD, NBD and Gamma–Gamma fits hold.
+
+    Attributes
+    ----------
+    params
+        The parameters at the estimate, as a Series named as the model's ``PARAMS``.
+    log_likelihood
+        The (weighted) log-likelihood at the estimate.
+    se
+        Standard errors of ``params``: the delta method on the inverse numerical Hessian (central differences) of the
+        negative log-likelihood in the log-parameters.
+    covariance
+        Their covariance (DataFrame, rows and columns named as ``params``).
+    log_covariance
+        Covariance of the log-parameters (the scale the fit and the CLV intervals' parametric draws work on).
+    n_customers
+        Customers fitted (the sum of the weights).
+    converged
+        True when the optimiser converged to an interior optimum with a positive-definite Hessian.
+    """
+
+    params: pd.Series
+    log_likelihood: float
+    se: pd.Series
+    covariance: pd.DataFrame
+    log_covariance: np.ndarray
+    n_customers: float
+    converged: bool
+
+    @classmethod
+    def at_optimum(cls, optimum: MaximumLikelihood, names: Sequence[str], n_customers: float) -> Self:
+        """The fit at a converged ``optimum``, its parameters named ``names``, resting on ``n_customers``."""
+        names = list(names)
+        covariance = natural_covariance(optimum.log_params, optimum.log_covariance)
+        return cls(
+            params=pd.Series(np.exp(optimum.log_params), index=names),
+            log_likelihood=optimum.log_likelihood,
+            se=pd.Series(np.sqrt(np.diag(covariance)), index=names),
+            covariance=pd.DataFrame(covariance, index=names, columns=names),
+            log_covariance=optimum.log_covariance,
+            n_customers=float(n_customers),
+            converged=True,
+        )
+
 
 def as_array(values, name: str) -> np.ndarray:
     """A 1-D float array of ``values`` (Series, list or array), checked for missing values."""
@@ -65,6 +117,92 @@ def as_array(values, name: str) -> np.ndarray:
     if np.isnan(array).any():
         raise DataError(f"{name} has missing values", column=name, valid="numbers without NaN")
     return array
+
+
+def checked_customers(frequency, T, recency=None) -> tuple[np.ndarray, ...]:
+    """Customers' ``frequency`` (x), ``recency`` (t_x, when given) and ``T`` as float arrays, checked for the
+    purchase models' domain, in that order.
+
+    Raises
+    ------
+    ModelFitError
+        When the arrays differ in length, or a value is outside the domain: ``frequency`` a whole number >= 0,
+        ``0 <= recency <= T`` (``T >= 0`` without recency).
+    """
+    named = {"frequency": frequency} | ({} if recency is None else {"recency": recency}) | {"T": T}
+    arrays = {name: as_array(values, name) for name, values in named.items()}
+    lengths = tuple(len(array) for array in arrays.values())
+    if len(set(lengths)) > 1:
+        names = list(arrays)
+        raise ModelFitError(
+            f"{', '.join(names[:-1])} and {names[-1]} have different lengths ({', '.join(map(str, lengths))})",
+            value=lengths,
+            valid="one value per customer in each",
+        )
+    x, age = arrays["frequency"], arrays["T"]
+    problems = {"frequency": bool(np.any((x < 0) | (x != np.round(x))))}
+    if "recency" in arrays:
+        problems["recency"] = bool(np.any((arrays["recency"] < 0) | (arrays["recency"] > age + 1e-9)))
+    problems["T"] = bool(np.any(age < 0))
+    bad = [name for name, wrong in problems.items() if wrong]
+    if bad:
+        domain = "0 <= recency <= T" if "recency" in arrays else "T >= 0"
+        raise ModelFitError(
+            f"{bad[0]} has values outside the model's domain (frequency a whole number >= 0, {domain})",
+            column=bad[0],
+            valid=f"frequency in 0, 1, 2, ...; {domain}",
+        )
+    return tuple(arrays.values())
+
+
+def require_repeat_purchases(x: np.ndarray, consequence: str) -> None:
+    """Refuse customers of whom nobody repeats: ``consequence`` says what the model then cannot do.
+
+    Raises
+    ------
+    ModelFitError
+        When no ``x`` (repeat purchases) is above 0.
+    """
+    if not np.any(x > 0):
+        raise ModelFitError(
+            f"no customer made a repeat purchase, so {consequence}; use a longer observation window or a finer period",
+            column="frequency",
+            value=0,
+            valid="some customers with frequency > 0",
+        )
+
+
+def repeat_buyers(frequency, monetary_value, weights, *, needs: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The customers with a repeat purchase: their ``frequency``, mean repeat value and weight (1 each by default).
+
+    ``needs`` ends the error for fewer than two repeat buyers: what the caller's model needs them for.
+
+    Raises
+    ------
+    ModelFitError
+        With fewer than two repeat buyers.
+    DataError
+        When a repeat buyer's mean value is not positive.
+    """
+    x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
+    row_weights = np.ones_like(x) if weights is None else as_array(weights, "weights")
+    repeat = x > 0
+    x, value, row_weights = x[repeat], value[repeat], row_weights[repeat]
+    if len(x) < 2:
+        raise ModelFitError(
+            f"{len(x)} customer(s) made a repeat purchase; {needs}",
+            column="frequency",
+            value=len(x),
+            valid="at least 2 customers with frequency > 0",
+        )
+    if np.any(value <= 0):
+        raise DataError(
+            "monetary_value must be positive for every customer with a repeat purchase (refunds netted to zero or "
+            "below cannot be gamma distributed); drop or correct those customers",
+            column="monetary_value",
+            valid="> 0 where frequency > 0",
+        )
+    return x, value, row_weights
 
 
 def group_identical(columns: Sequence[np.ndarray], weights: np.ndarray | None) -> tuple[list[np.ndarray], np.ndarray]:

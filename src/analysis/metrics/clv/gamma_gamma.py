@@ -8,19 +8,20 @@ Only customers with ``x > 0`` inform the fit.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
 from scipy.special import digamma, gammaln
 
-from analysis.errors import DataError
 from analysis.metrics.clv.fitting import (
     LOG_SE_LIMIT,
+    LogParameterFit,
     ModelFitError,
     NoSpendSpreadError,
     as_array,
     maximise,
-    natural_covariance,
+    repeat_buyers,
 )
 
 PARAMS = ("p", "q", "gamma")
@@ -29,41 +30,15 @@ NO_SPREAD_Q = 1e3  # a fit stopping above this q ran towards one spend rate for 
 
 
 @dataclass(frozen=True)
-class GammaGammaFit:
-    """A fitted Gamma–Gamma spend model.
+class GammaGammaFit(LogParameterFit):
+    """A fitted Gamma–Gamma spend model: ``params`` are ``p`` (shape of a customer's transaction values), ``q`` and
+    ``gamma`` (shape and scale of their rate); ``log_likelihood`` and ``n_customers`` cover the repeat buyers only;
+    ``model`` is its name as the CLV tables state it.
 
-    Attributes
-    ----------
-    params
-        ``p`` (shape of a customer's transaction values), ``q`` and ``gamma`` (shape and scale of their rate), as a
-        Series.
-    log_likelihood
-        The (weighted) log-likelihood at the estimate, over the repeat buyers.
-    se
-        Standard errors of ``params`` (delta method on the inverse numerical Hessian of the negative log-likelihood
-        in the log-parameters).
-    covariance
-        Their covariance (DataFrame).
-    log_covariance
-        Covariance of the log-parameters (what the CLV intervals draw from).
-    n_customers
-        Repeat buyers fitted (the sum of their weights).
-    converged
-        True when the optimiser converged to an interior optimum with a positive-definite Hessian.
+    The attributes are those of :class:`~analysis.metrics.clv.fitting.LogParameterFit`.
     """
 
-    params: pd.Series
-    log_likelihood: float
-    se: pd.Series
-    covariance: pd.DataFrame
-    log_covariance: np.ndarray
-    n_customers: float
-    converged: bool
-
-    @property
-    def model(self) -> str:
-        """The model's name as the CLV tables state it."""
-        return MODEL
+    model: ClassVar[str] = MODEL
 
 
 def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
@@ -91,24 +66,9 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
     ModelFitError
         With fewer than two repeat buyers, non-positive repeat values, or when the optimiser does not converge.
     """
-    x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
-    row_weights = np.ones_like(x) if weights is None else as_array(weights, "weights")
-    repeat = x > 0
-    x, value, row_weights = x[repeat], value[repeat], row_weights[repeat]
-    if len(x) < 2:
-        raise ModelFitError(
-            f"{len(x)} customer(s) made a repeat purchase; the Gamma–Gamma model needs the repeat values of several",
-            column="frequency",
-            value=len(x),
-            valid="at least 2 customers with frequency > 0",
-        )
-    if np.any(value <= 0):
-        raise DataError(
-            "monetary_value must be positive for every customer with a repeat purchase (refunds netted to zero or "
-            "below cannot be gamma distributed); drop or correct those customers",
-            column="monetary_value",
-            valid="> 0 where frequency > 0",
-        )
+    x, value, row_weights = repeat_buyers(
+        frequency, monetary_value, weights, needs="the Gamma–Gamma model needs the repeat values of several"
+    )
 
     def negative_log_likelihood(log_params: np.ndarray) -> float:
         return -float(np.dot(row_weights, _log_likelihood(np.exp(log_params), x, value)))
@@ -125,25 +85,16 @@ def fit_gamma_gamma(frequency, monetary_value, weights=None) -> GammaGammaFit:
             f"a clear maximum, with the mean spend p γ / (q − 1) = {p * gamma / (q - 1):.4g} fixed): customers' "
             "spend per purchase differs no more than chance would make it, so that spread is not identified",
             parameter="q",
-            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(4).tolist(), strict=True)),
+            value=optimum.named(PARAMS),
             valid=f"q <= {NO_SPREAD_Q:g} at an interior maximum",
         )
     if not optimum.converged:
         raise ModelFitError(
             f"the Gamma–Gamma fit did not converge ({optimum.message}); check that spend per transaction varies "
             "between customers and is not dominated by a few extreme values",
-            value=dict(zip(PARAMS, np.exp(optimum.log_params).round(4).tolist(), strict=True)),
+            value=optimum.named(PARAMS),
         )
-    covariance = natural_covariance(optimum.log_params, optimum.log_covariance)
-    return GammaGammaFit(
-        params=pd.Series(np.exp(optimum.log_params), index=PARAMS),
-        log_likelihood=optimum.log_likelihood,
-        se=pd.Series(np.sqrt(np.diag(covariance)), index=PARAMS),
-        covariance=pd.DataFrame(covariance, index=PARAMS, columns=PARAMS),
-        log_covariance=optimum.log_covariance,
-        n_customers=float(row_weights.sum()),
-        converged=True,
-    )
+    return GammaGammaFit.at_optimum(optimum, PARAMS, row_weights.sum())
 
 
 def expected_average_value(fit: GammaGammaFit | pd.Series, frequency, monetary_value) -> np.ndarray:

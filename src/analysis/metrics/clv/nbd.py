@@ -20,6 +20,7 @@ history) and P(alive) = 1.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -27,11 +28,13 @@ from scipy.special import digamma, gammaln
 
 from analysis.metrics.clv.fitting import (
     LOG_SE_LIMIT,
+    LogParameterFit,
     ModelFitError,
     as_array,
+    checked_customers,
     group_identical,
     maximise,
-    natural_covariance,
+    require_repeat_purchases,
 )
 
 PARAMS = ("r", "alpha")
@@ -40,40 +43,15 @@ NO_SPREAD_R = 100.0  # a fit stopping above this r ran towards one rate for all 
 
 
 @dataclass(frozen=True)
-class NbdFit:
-    """A fitted NBD (Poisson–gamma) purchase model.
+class NbdFit(LogParameterFit):
+    """A fitted NBD (Poisson–gamma) purchase model: ``params`` are ``r``, ``alpha`` (shape and rate of the gamma
+    distribution of purchase rates); ``log_likelihood`` is that of the purchase times; ``model`` is its name as the
+    CLV tables state it.
 
-    Attributes
-    ----------
-    params
-        ``r``, ``alpha`` (shape and rate of the gamma distribution of purchase rates), as a Series.
-    log_likelihood
-        The (weighted) log-likelihood of the purchase times at the estimate.
-    se
-        Standard errors of ``params``: the delta method on the inverse numerical Hessian of the negative
-        log-likelihood in the log-parameters.
-    covariance
-        Their covariance (DataFrame, rows and columns named as ``params``).
-    log_covariance
-        Covariance of the log-parameters (what the CLV intervals' parametric draws use).
-    n_customers
-        Customers fitted (the sum of the weights).
-    converged
-        True when the optimiser converged to an interior optimum with a positive-definite Hessian.
+    The attributes are those of :class:`~analysis.metrics.clv.fitting.LogParameterFit`.
     """
 
-    params: pd.Series
-    log_likelihood: float
-    se: pd.Series
-    covariance: pd.DataFrame
-    log_covariance: np.ndarray
-    n_customers: float
-    converged: bool
-
-    @property
-    def model(self) -> str:
-        """The model's name as the CLV tables state it."""
-        return MODEL
+    model: ClassVar[str] = MODEL
 
 
 def fit_nbd(frequency, T, weights=None) -> NbdFit:
@@ -101,16 +79,9 @@ def fit_nbd(frequency, T, weights=None) -> NbdFit:
         between customers (``r`` above :data:`NO_SPREAD_R` and not identified: the counts are Poisson with one
         rate), or when the optimiser does not converge.
     """
-    x, age = _checked(frequency, T)
+    x, age = checked_customers(frequency, T)
     row_weights = None if weights is None else as_array(weights, "weights")
-    if not np.any(x > 0):
-        raise ModelFitError(
-            "no customer made a repeat purchase, so the NBD model cannot estimate purchase rates; use a longer "
-            "observation window or a finer period",
-            column="frequency",
-            value=0,
-            valid="some customers with frequency > 0",
-        )
+    require_repeat_purchases(x, "the NBD model cannot estimate purchase rates")
     (x, age), counts = group_identical([x, age], row_weights)
 
     def negative_and_gradient(log_params: np.ndarray) -> tuple[float, np.ndarray]:
@@ -134,22 +105,13 @@ def fit_nbd(frequency, T, weights=None) -> NbdFit:
             value={"r": round(float(r), 6), "alpha": round(float(alpha), 6)},
             valid="an interior maximum of the likelihood",
         )
-    covariance = natural_covariance(optimum.log_params, optimum.log_covariance)
-    return NbdFit(
-        params=pd.Series(np.exp(optimum.log_params), index=PARAMS),
-        log_likelihood=optimum.log_likelihood,
-        se=pd.Series(np.sqrt(np.diag(covariance)), index=PARAMS),
-        covariance=pd.DataFrame(covariance, index=PARAMS, columns=PARAMS),
-        log_covariance=optimum.log_covariance,
-        n_customers=float(counts.sum()),
-        converged=True,
-    )
+    return NbdFit.at_optimum(optimum, PARAMS, counts.sum())
 
 
 def nbd_log_likelihood(params, frequency, T) -> np.ndarray:
     """Each customer's log-likelihood ``log Γ(r+x) − log Γ(r) + r log α − (r+x) log(α+T)`` at ``(r, alpha)``."""
     r, alpha = (float(v) for v in (params[list(PARAMS)] if isinstance(params, pd.Series) else params))
-    x, age = _checked(frequency, T)
+    x, age = checked_customers(frequency, T)
     return gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + age)
 
 
@@ -171,7 +133,7 @@ def nbd_expected_purchases(fit: NbdFit | pd.Series, t, frequency, T) -> np.ndarr
         Conditional expected number of purchases in (T, T + t] per customer.
     """
     params = fit.params if isinstance(fit, NbdFit) else fit
-    x, age = _checked(frequency, T)
+    x, age = checked_customers(frequency, T)
     return nbd_expected_purchases_at(params[list(PARAMS)].to_numpy(dtype=float), np.asarray(t, dtype=float), x, age)
 
 
@@ -190,20 +152,3 @@ def _negative_and_gradient(
     d_r = np.dot(counts, digamma(r + x) - digamma(r) + np.log(alpha) - log_pooled)
     d_alpha = np.dot(counts, r / alpha - (r + x) / (alpha + age))
     return -float(value), -np.array([d_r * r, d_alpha * alpha])
-
-
-def _checked(frequency, T) -> tuple[np.ndarray, np.ndarray]:
-    x, age = as_array(frequency, "frequency"), as_array(T, "T")
-    if len(x) != len(age):
-        raise ModelFitError(
-            f"frequency and T have different lengths ({len(x)}, {len(age)})",
-            value=(len(x), len(age)),
-            valid="one value per customer in each",
-        )
-    if np.any((x < 0) | (x != np.round(x))) or np.any(age < 0):
-        raise ModelFitError(
-            "frequency or T has values outside the model's domain (frequency a whole number >= 0, T >= 0)",
-            column="frequency" if np.any((x < 0) | (x != np.round(x))) else "T",
-            valid="frequency in 0, 1, 2, ...; T >= 0",
-        )
-    return x, age

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from analysis.errors import DataError
-from analysis.metrics.clv.fitting import ModelFitError, as_array
+from analysis.metrics.clv.fitting import ModelFitError, repeat_buyers
 
 MODEL = "mean spend (no between-customer spread)"
 
@@ -69,23 +68,17 @@ def fit_mean_spend(frequency, monetary_value, weights=None) -> MeanSpendFit:
     DataError
         When a repeat buyer's mean value is not positive.
     """
-    x, value = as_array(frequency, "frequency"), as_array(monetary_value, "monetary_value")
-    row_weights = np.ones_like(x) if weights is None else as_array(weights, "weights")
-    repeat = x > 0
-    x, value, row_weights = x[repeat], value[repeat], row_weights[repeat]
+    x, value, row_weights = repeat_buyers(
+        frequency, monetary_value, weights, needs="a mean spend with a standard error needs at least two"
+    )
     n = float(row_weights.sum())
-    if len(x) < 2 or n < 2:
+    if n < 2:
         raise ModelFitError(
-            f"{len(x)} customer(s) made a repeat purchase; a mean spend with a standard error needs at least two",
-            column="frequency",
-            value=len(x),
-            valid="at least 2 customers with frequency > 0",
-        )
-    if np.any(value <= 0):
-        raise DataError(
-            "monetary_value must be positive for every customer with a repeat purchase",
-            column="monetary_value",
-            valid="> 0 where frequency > 0",
+            f"the {len(x)} repeat buyers' weights sum to {n:g}; a mean spend with a standard error needs at least two "
+            "customers",
+            column="weights",
+            value=n,
+            valid="weights of the repeat buyers summing to at least 2",
         )
     spent = x * value
     mean_x = float(np.dot(row_weights, x)) / n
