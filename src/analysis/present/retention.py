@@ -221,8 +221,8 @@ def retention_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
     """Quarterly seller retention of every line with its interval; quarters not yet complete say so."""
     frame = analysis.seller_retention
     if frame.empty:
-        return pd.DataFrame({"": ["no seller active in this market and period"]})
-    table = pd.DataFrame(
+        return _note("no seller active in this market and period")
+    return _styled(
         {
             "market": frame["market"],
             "quarter": frame["quarter"],
@@ -231,21 +231,18 @@ def retention_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
                 fmt.percent(v) if c else "not complete"
                 for v, c in zip(frame["retention"], frame["complete"], strict=True)
             ],  # fmt: skip
-            "95% CI": [
-                fmt.interval(lo, hi, label=False)
-                for lo, hi in zip(frame["retention_ci_low"], frame["retention_ci_high"], strict=True)
-            ],  # fmt: skip
-        }
+            "95% CI": _intervals(frame, "retention"),
+        },
+        index=["market", "quarter"],
     )
-    return escaped_style(table.set_index(["market", "quarter"]))
 
 
 def hazard_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
     """Monthly churn hazard before and from each launch month, the change, its corrected p-value and the verdict."""
     change = analysis.hazard_change
     if change.empty:
-        return pd.DataFrame({"": ["no market in scope has launched the initiative"]})
-    table = pd.DataFrame(
+        return _note("no market in scope has launched the initiative")
+    return _styled(
         {
             "market": change["market"],
             "launch month": [f"{m:%b %Y}" for m in change["launch_month"]],
@@ -258,18 +255,18 @@ def hazard_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
             ],  # fmt: skip
             "Holm p": [f"{p:.2g}" for p in change["p_value_adjusted"]],
             "real": ["yes" if r else "no" for r in change["real"]],
-        }
+        },
+        index="market",
     )
-    return escaped_style(table.set_index("market"))
 
 
 def clv_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
     """Mean CLV per currency and segment with its interval; small segments suppressed."""
     clv = analysis.clv
     if clv.empty:
-        return pd.DataFrame({"": ["no customer value could be estimated (see the findings)"]})
+        return _note("no customer value could be estimated (see the findings)")
     small = clv["too_small"].astype(bool)
-    table = pd.DataFrame(
+    return _styled(
         {
             "currency": clv["currency"],
             "segment": clv["segment"],
@@ -279,27 +276,42 @@ def clv_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
                 for s, v, c in zip(small, clv["mean_clv"], clv["currency"], strict=True)
             ],  # fmt: skip
             "95% CI": ["–" if s else _clv_interval(row) for s, row in zip(small, clv.itertuples(), strict=True)],
-        }
+        },
+        index=["currency", "segment"],
     )
-    return escaped_style(table.set_index(["currency", "segment"]))
 
 
 def revenue_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
     """Per currency: customers, repeat buyers, revenue and the repeat buyers' share of it with its interval."""
     revenue = analysis.repeat_revenue
     if revenue.empty:
-        return pd.DataFrame({"": ["no orders in this market and period"]})
-    table = pd.DataFrame(
+        return _note("no orders in this market and period")
+    return _styled(
         {
             "currency": revenue["currency"],
             "customers": revenue["customers"].map(fmt.count),
             "repeat buyers": revenue["repeat_buyers"].map(fmt.count),
             "revenue": [fmt.money(v, c) for v, c in zip(revenue["revenue"], revenue["currency"], strict=True)],
             "repeat buyers' share": revenue["share"].map(fmt.percent),
-            "95% CI": [
-                fmt.interval(lo, hi, label=False)
-                for lo, hi in zip(revenue["share_ci_low"], revenue["share_ci_high"], strict=True)
-            ],  # fmt: skip
-        }
+            "95% CI": _intervals(revenue, "share"),
+        },
+        index="currency",
     )
-    return escaped_style(table.set_index("currency"))
+
+
+def _note(message: str) -> pd.DataFrame:
+    """The one-cell table shown instead of an empty one."""
+    return pd.DataFrame({"": [message]})
+
+
+def _styled(columns: dict, index: str | list[str]) -> Styler:
+    """The table of ``columns`` (already formatted), indexed by ``index`` and escaped for display."""
+    return escaped_style(pd.DataFrame(columns).set_index(index))
+
+
+def _intervals(frame: pd.DataFrame, column: str) -> list[str]:
+    """``column``'s interval (``<column>_ci_low`` to ``<column>_ci_high``, fractions) per row, in %."""
+    return [
+        fmt.interval(lo, hi, label=False)
+        for lo, hi in zip(frame[f"{column}_ci_low"], frame[f"{column}_ci_high"], strict=True)
+    ]

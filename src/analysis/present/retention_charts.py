@@ -103,13 +103,13 @@ def plot_seller_retention(analysis: RetentionAnalysis):
     line = frame[(frame["market"] == analysis.headline_market) & frame["complete"]]
     if line.empty:
         return empty_figure("No complete quarter of seller retention.")
-    figure, axis = plt.subplots()
-    _with_interval(axis, pd.to_datetime(line["quarter_start"]), line, "retention", BAR_COLOUR, line["quarter"])
-    _launch_markers(axis, analysis, pd.to_datetime(line["quarter_start"]))
-    axis.set_ylabel("sellers retained through the quarter, % (95% CI)")
-    axis.set_xlabel("quarter")
-    axis.set_title(f"Quarterly seller retention, {analysis.headline_market}")
-    return figure
+    return _quarterly_line(
+        analysis,
+        line.rename(columns={"quarter_start": "period_start", "quarter": "period"}),
+        "retention",
+        ylabel="sellers retained through the quarter, % (95% CI)",
+        title=f"Quarterly seller retention, {analysis.headline_market}",
+    )
 
 
 def plot_repeat_rate(analysis: RetentionAnalysis):
@@ -118,13 +118,13 @@ def plot_repeat_rate(analysis: RetentionAnalysis):
     line = frame[(frame["market"] == analysis.headline_market) & frame["complete"]] if len(frame) else frame
     if line.empty:
         return empty_figure("No complete quarter of orders.")
-    figure, axis = plt.subplots()
-    _with_interval(axis, pd.to_datetime(line["period_start"]), line, "rate", BAR_COLOUR, line["period"])
-    _launch_markers(axis, analysis, pd.to_datetime(line["period_start"]))
-    axis.set_ylabel("customers with 2+ orders in the quarter, % (95% CI)")
-    axis.set_xlabel("quarter")
-    axis.set_title(f"Repeat-customer rate, {analysis.headline_market}")
-    return figure
+    return _quarterly_line(
+        analysis,
+        line,
+        "rate",
+        ylabel="customers with 2+ orders in the quarter, % (95% CI)",
+        title=f"Repeat-customer rate, {analysis.headline_market}",
+    )
 
 
 def plot_clv_by_segment(analysis: RetentionAnalysis):
@@ -150,12 +150,24 @@ def plot_clv_by_segment(analysis: RetentionAnalysis):
     return figure
 
 
-def _with_interval(axis, moments: pd.Series, line: pd.DataFrame, column: str, colour: str, labels: pd.Series) -> None:
+def _quarterly_line(analysis: RetentionAnalysis, line: pd.DataFrame, column: str, *, ylabel: str, title: str):
+    """``column`` (a fraction, drawn in %) of ``line`` by quarter with its interval, the launch months marked.
+
+    ``line`` holds ``period_start`` (the quarter's first day), ``period`` (its label), ``column`` and
+    ``<column>_ci_low`` / ``<column>_ci_high``.
+    """
+    moments = pd.to_datetime(line["period_start"])
     values = line[column].to_numpy(dtype=float) * 100
     low = values - line[f"{column}_ci_low"].to_numpy(dtype=float) * 100
     high = line[f"{column}_ci_high"].to_numpy(dtype=float) * 100 - values
-    axis.errorbar(moments, values, yerr=[low, high], fmt="o-", color=colour, capsize=3)
-    axis.set_xticks(moments, labels.astype(str).tolist())
+    figure, axis = plt.subplots()
+    axis.errorbar(moments, values, yerr=[low, high], fmt="o-", color=BAR_COLOUR, capsize=3)
+    axis.set_xticks(moments, line["period"].astype(str).tolist())
+    _launch_markers(axis, analysis, moments)
+    axis.set_ylabel(ylabel)
+    axis.set_xlabel("quarter")
+    axis.set_title(title)
+    return figure
 
 
 def _launch_markers(axis, analysis: RetentionAnalysis, moments: pd.Series) -> None:

@@ -73,19 +73,12 @@ def seller_retention(
           were still active at its end is not known yet.
     """
     frame = _active_counts(sellers, by, start, end, observed_until, months=3)
-    complete = frame["complete"].to_numpy()
-    active, retained = frame["active_at_start"], frame["retained"]
-    low, high = wilson_interval(retained, active, confidence)
     out = frame[list(by)].copy()
     out["quarter"] = period_label(frame["index"], 3)
     out["quarter_start"] = frame["start"]
-    out["active_at_start"] = active
-    out["retained"] = retained
-    out["retention"] = np.where(complete, retained / active, np.nan)
-    out["retention_ci_low"] = np.where(complete, low, np.nan)
-    out["retention_ci_high"] = np.where(complete, high, np.nan)
-    out["complete"] = complete
-    return out.reset_index(drop=True)
+    out["active_at_start"] = frame["active_at_start"]
+    out["retained"] = frame["retained"]
+    return _with_rate(out, "retention", frame["retained"], frame["active_at_start"], frame["complete"], confidence)
 
 
 def seller_churn_hazard(
@@ -122,16 +115,22 @@ def seller_churn_hazard(
         - ``complete``: False when the month's last day is after ``observed_until``.
     """
     frame = _active_counts(sellers, by, start, end, observed_until, months=1)
-    complete = frame["complete"].to_numpy()
-    at_risk, stopped = frame["active_at_start"], frame["stopped"]
-    low, high = wilson_interval(stopped, at_risk, confidence)
     out = frame[list(by)].copy()
     out["month"] = frame["start"]
-    out["at_risk"] = at_risk
-    out["stopped"] = stopped
-    out["hazard"] = np.where(complete, stopped / at_risk, np.nan)
-    out["hazard_ci_low"] = np.where(complete, low, np.nan)
-    out["hazard_ci_high"] = np.where(complete, high, np.nan)
+    out["at_risk"] = frame["active_at_start"]
+    out["stopped"] = frame["stopped"]
+    return _with_rate(out, "hazard", frame["stopped"], frame["active_at_start"], frame["complete"], confidence)
+
+
+def _with_rate(
+    out: pd.DataFrame, name: str, events: pd.Series, base: pd.Series, complete: pd.Series, confidence: float
+) -> pd.DataFrame:
+    """``out`` with ``name = events / base``, its Wilson interval (both NaN where not complete) and ``complete``."""
+    complete = complete.to_numpy()
+    low, high = wilson_interval(events, base, confidence)
+    out[name] = np.where(complete, events / base, np.nan)
+    out[f"{name}_ci_low"] = np.where(complete, low, np.nan)
+    out[f"{name}_ci_high"] = np.where(complete, high, np.nan)
     out["complete"] = complete
     return out.reset_index(drop=True)
 
