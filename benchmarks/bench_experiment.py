@@ -20,7 +20,7 @@ import statistics
 import time
 from datetime import date
 
-import ibis
+from scan import scan_columns
 
 from analysis.config import DATA_DIR
 
@@ -44,31 +44,11 @@ def data_dir_for(users: int):
 
 
 def scan(tables) -> float:
-    """Read every column the readout reads once, in an aggregation the engine cannot answer from file metadata.
-
-    ``count(column)`` and ``min``/``max`` of a string are not enough: DuckDB answers them from Parquet statistics (a
-    column without nulls is counted from the row-group sizes) and decodes nothing but ``variant`` and
-    ``event_time``. Summing each string's byte length (``strlen``, the cheapest function that needs the value) forces
-    every value of every column to be decoded; a timestamp's ``max`` is not answered from statistics.
-    """
+    """Read every column the readout reads once, in an aggregation the engine cannot answer from file metadata
+    (see ``scan.py``)."""
     started = time.perf_counter()
-    for table, columns in ((tables["events"], EVENT_COLUMNS), (tables["orders"], ORDER_COLUMNS)):
-        table.aggregate(**{f"read_{c}": _every_value(table[c]) for c in columns}).execute()
+    scan_columns(((tables["events"], EVENT_COLUMNS), (tables["orders"], ORDER_COLUMNS)))
     return time.perf_counter() - started
-
-
-@ibis.udf.scalar.builtin
-def strlen(value: str) -> int:  # DuckDB's byte length; the benchmark runs on DuckDB
-    """Byte length of a string."""
-
-
-def _every_value(column):
-    kind = column.type()
-    if kind.is_string():
-        return strlen(column).sum()
-    if kind.is_timestamp():
-        return column.max()
-    return column.sum()
 
 
 def readout(tables) -> float:

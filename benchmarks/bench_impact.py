@@ -23,7 +23,7 @@ import statistics
 import time
 from pathlib import Path
 
-import ibis
+from scan import scan_columns
 
 from analysis.config import DATA_DIR
 
@@ -47,25 +47,9 @@ def data_dir_for(users: int) -> Path:
     return target
 
 
-@ibis.udf.scalar.builtin
-def strlen(value: str) -> int:  # DuckDB's byte length; the benchmark runs on DuckDB
-    """Byte length of a string."""
-
-
-def _every_value(column):
-    """An aggregate that needs every value of ``column`` (not answerable from Parquet statistics)."""
-    kind = column.type()
-    if kind.is_string():
-        return strlen(column).sum()
-    if kind.is_timestamp() or kind.is_date():
-        return column.max()
-    return column.sum()
-
-
 def scan(tables) -> None:
-    """Read every value of every column the panels read once (see ``bench_experiment.scan`` for why ``strlen``)."""
-    for table, columns in ((tables["events"], EVENT_COLUMNS), (tables["surveys"], SURVEY_COLUMNS)):
-        table.aggregate(**{f"read_{c}": _every_value(table[c]) for c in columns}).execute()
+    """Read every value of every column the panels read once (see ``scan.py`` for why it is done so)."""
+    scan_columns(((tables["events"], EVENT_COLUMNS), (tables["surveys"], SURVEY_COLUMNS)))
 
 
 def panels(tables) -> None:
