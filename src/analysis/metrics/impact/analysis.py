@@ -15,6 +15,7 @@ import pandas as pd
 
 from analysis.errors import DataError, ParameterError
 from analysis.metrics.experiment import analyse_experiment
+from analysis.metrics.impact.calendar import initiative_rows
 from analysis.metrics.impact.design import SOURCES, kpi_panels, launch_table
 from analysis.metrics.impact.estimation import (
     BOOTSTRAP,
@@ -33,7 +34,7 @@ from analysis.metrics.impact.estimation import (
     pre_trend_row,
     twfe_row,
 )
-from analysis.metrics.impact.relative import verdict
+from analysis.metrics.impact.relative import targets_for, with_target
 from analysis.metrics.stats import is_real
 from analysis.scope import Scope
 
@@ -214,7 +215,7 @@ def analyse_impact(
     experiments = {m: read_experiment(tables, scope, m, alpha) for m in sorted(in_scope)}
     options = {"alpha": alpha, "draws": draws, "seed": seed, "comparison_markets": comparison_markets}
     results = [estimate_kpi(kpi, panels.get(kpi), scope, randomised, experiments, launches, **options) for kpi in KPIS]
-    target_of = targets_for(initiative["rows"], targets)
+    target_of = targets_for(initiative["rows"], targets, DEFAULT_TARGETS)
     effects = pd.DataFrame([with_target(result.effect, target_of(result.effect["kpi"])) for result in results])
     series = pd.concat([series_rows(kpi, panel) for kpi, panel in panels.items()], ignore_index=True)
     unestimable = pd.concat([dropped, *(frame(r.unestimable, UNESTIMABLE_COLUMNS) for r in results)])
@@ -347,19 +348,9 @@ def selected_initiative(tables: Mapping[str, ir.Table], initiative_id: str | Non
         raise DataError(
             "the post-initiative readout needs the events and initiatives tables", valid=["events", "initiatives"]
         )
-    table = tables["initiatives"].execute()
-    known = sorted(table["initiative_id"].dropna().astype(str).unique())
-    if initiative_id is None and len(known) == 1:
-        initiative_id = known[0]
-    if initiative_id not in known:
-        raise ParameterError(
-            f"initiative_id {initiative_id!r} is not one of {known}",
-            parameter="initiative_id",
-            value=initiative_id,
-            valid=known,
-        )
-    rows = table[table["initiative_id"].astype(str) == initiative_id]
-    return {"id": initiative_id, "name": str(rows["name"].iloc[0]) if "name" in rows else None, "rows": rows}
+    rows = initiative_rows(tables["initiatives"].execute(), initiative_id)
+    name = str(rows["name"].iloc[0]) if "name" in rows else None
+    return {"id": str(rows["initiative_id"].iloc[0]), "name": name, "rows": rows}
 
 
 def market_names(tables: Mapping[str, ir.Table]) -> dict[str, str]:
@@ -373,36 +364,6 @@ def market_names(tables: Mapping[str, ir.Table]) -> dict[str, str]:
 def read_experiment(tables: Mapping[str, ir.Table], scope: Scope, market: str, alpha: float) -> pd.DataFrame:
     """The randomised market's experiment readout over the scope's dates."""
     return analyse_experiment(tables, Scope(market, scope.start, scope.end), alpha=alpha).readout
-
-
-def targets_for(rows: pd.DataFrame, overrides: Mapping[str, tuple[float, float]] | None):
-    """A function ``kpi -> (low, high, source)``: the override, else the initiatives table's, else the case study's."""
-    table = {}
-    if {"target_kpi", "target_low", "target_high"} <= set(rows.columns):
-        for kpi, low, high in rows[["target_kpi", "target_low", "target_high"]].dropna().itertuples(index=False):
-            table.setdefault(str(kpi), (float(low), float(high)))
-
-    def target(kpi: str) -> tuple[float, float, str]:
-        if overrides and kpi in overrides:
-            return (*map(float, overrides[kpi]), "parameter")
-        if kpi in table:
-            return (*table[kpi], "initiatives")
-        if kpi in DEFAULT_TARGETS:
-            return (*DEFAULT_TARGETS[kpi], "case study")
-        return np.nan, np.nan, ""
-
-    return target
-
-
-def with_target(row: dict, target: tuple[float, float, str]) -> dict:
-    """The effect row with its target range and the verdict of its relative interval against it."""
-    low, high, source = target
-    row = row | {"target_low": low, "target_high": high, "target_source": source, "verdict": "", "position": ""}
-    values = [row["relative"], row["relative_ci_low"], row["relative_ci_high"], low, high]
-    if source and all(np.isfinite(values)):
-        judged = verdict(row["relative_ci_low"], row["relative_ci_high"], row["relative"], low, high)
-        row |= {"verdict": judged.status, "position": judged.position}
-    return row
 
 
 def series_rows(kpi: str, panel: pd.DataFrame) -> pd.DataFrame:

@@ -138,7 +138,7 @@ def treatment_calendar(
             valid=list(FIRST_TREATED),
         )
     table = initiatives.execute() if isinstance(initiatives, ir.Table) else initiatives
-    rows = _initiative_rows(table, initiative_id)
+    rows = initiative_rows(table, initiative_id)
     starts = _checked_periods(periods, period)
     launches = pd.DataFrame(
         {
@@ -160,7 +160,16 @@ def treatment_calendar(
     return calendar[CALENDAR_COLUMNS].astype({"time": "int64", "first_treated_period": "int64"})
 
 
-def _initiative_rows(table: pd.DataFrame, initiative_id: str | None) -> pd.DataFrame:
+def initiative_rows(table: pd.DataFrame, initiative_id: str | None) -> pd.DataFrame:
+    """The rows (one per market) of ``initiative_id`` in the ``initiatives`` table; None: its only initiative.
+
+    Raises
+    ------
+    DataError
+        When ``initiative_id`` is None and the table holds no initiative or several.
+    ParameterError
+        When ``initiative_id`` is not in the table.
+    """
     known = sorted(table["initiative_id"].dropna().astype(str).unique())
     if initiative_id is None:
         if len(known) != 1:

@@ -3,15 +3,19 @@
 :func:`relative_effect` turns an absolute effect (an ATT, in the outcome's units) into a fraction of the level the
 treated units would have had without the initiative (the counterfactual level), with a delta-method interval;
 :func:`verdict` says whether that interval clears the near end of a target range (``met``), falls short of it
-(``missed``) or straddles it (``inconclusive``), and where the point estimate sits against the range.
+(``missed``) or straddles it (``inconclusive``), and where the point estimate sits against the range;
+:func:`targets_for` picks a KPI's target range and :func:`with_target` puts it and the verdict on an effect row.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
+import pandas as pd
 from scipy import stats
 
 from analysis.errors import ParameterError, one_of
@@ -205,3 +209,42 @@ def verdict(ci_low: float, ci_high: float, estimate: float, target_low: float, t
             valid="two numbers of the same sign",
         )
     return Verdict(status, position, near, far, direction)
+
+
+def targets_for(
+    rows: pd.DataFrame,
+    overrides: Mapping[str, tuple[float, float]] | None,
+    defaults: Mapping[str, tuple[float, float]],
+) -> Callable[[str], tuple[float, float, str]]:
+    """A function ``kpi -> (low, high, source)``: the override, else the initiatives table's, else ``defaults``.
+
+    ``rows`` are the initiative's rows of the ``initiatives`` table (``target_kpi``, ``target_low``, ``target_high``
+    when it states targets); ``source`` is ``"parameter"``, ``"initiatives"``, ``"case study"`` (``defaults``) or
+    ``""`` with NaN bounds when no target is known.
+    """
+    table = {}
+    if {"target_kpi", "target_low", "target_high"} <= set(rows.columns):
+        for kpi, low, high in rows[["target_kpi", "target_low", "target_high"]].dropna().itertuples(index=False):
+            table.setdefault(str(kpi), (float(low), float(high)))
+
+    def target(kpi: str) -> tuple[float, float, str]:
+        if overrides and kpi in overrides:
+            return (*map(float, overrides[kpi]), "parameter")
+        if kpi in table:
+            return (*table[kpi], "initiatives")
+        if kpi in defaults:
+            return (*defaults[kpi], "case study")
+        return np.nan, np.nan, ""
+
+    return target
+
+
+def with_target(row: dict, target: tuple[float, float, str]) -> dict:
+    """The effect row with its target range and the verdict of its relative interval against it."""
+    low, high, source = target
+    row = row | {"target_low": low, "target_high": high, "target_source": source, "verdict": "", "position": ""}
+    values = [row["relative"], row["relative_ci_low"], row["relative_ci_high"], low, high]
+    if source and all(np.isfinite(values)):
+        judged = verdict(row["relative_ci_low"], row["relative_ci_high"], row["relative"], low, high)
+        row |= {"verdict": judged.status, "position": judged.position}
+    return row

@@ -18,19 +18,16 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
-from analysis.errors import DataError, ParameterError, one_of
+from analysis.errors import ParameterError, one_of
 from analysis.metrics.impact.aggregation import AggregatedEffect, CellArrays, aggregate_cells
+from analysis.metrics.impact.staggered_panel import NO_COHORT, NO_COMPARISON_LEFT, StaggeredSetup, validated_panel
+from analysis.metrics.impact.staggered_panel import TREATED_IN_FIRST_PERIOD as TREATED_IN_FIRST_PERIOD
 from analysis.metrics.stats import normal_quantile
 
 CONTROLS = ("never_treated", "not_yet_treated")
 BASE_PERIODS = ("varying", "universal")
 
-TREATED_IN_FIRST_PERIOD = "treated in the first period (no pre-period): its units are dropped"
-NO_COMPARISON_LEFT = "no comparison units left (every unit is treated by then)"
 TOO_FEW_UNITS = "too few units (no treated unit with positive weight)"
-
-# The rank given to units that belong to no estimated cohort (never treated, or used only as a comparison).
-_NO_COHORT = -1
 
 
 @dataclass(frozen=True)
@@ -191,8 +188,8 @@ def callaway_santanna(
     _check_choice("control", control, CONTROLS)
     _check_choice("base_period", base_period, BASE_PERIODS)
     normal_quantile(1 - alpha)
-    frame = _validated(panel, outcome, unit, time, first_treated, weights)
-    setup = _Setup.build(frame, unit, time, first_treated, control)
+    frame = validated_panel(panel, outcome, unit, time, first_treated, weights)
+    setup = StaggeredSetup.build(frame, unit, time, first_treated, control)
     return _estimate(setup, frame, outcome, unit, time, control, base_period, alpha)
 
 
@@ -206,112 +203,7 @@ def _check_choice(parameter: str, value: str, valid: tuple[str, ...]) -> None:
         )
 
 
-def _validated(
-    panel: pd.DataFrame, outcome: str, unit: str, time: str, first_treated: str, weights: str | None
-) -> pd.DataFrame:
-    columns = [outcome, unit, time, first_treated] + ([weights] if weights is not None else [])
-    for column in columns:
-        if column not in panel.columns:
-            raise DataError(
-                f"the panel has no column {column!r}; it has {one_of(panel.columns)}",
-                column=column,
-                valid=list(panel.columns),
-            )
-    frame = panel[columns].copy()
-    frame["_weight"] = 1.0 if weights is None else frame[weights].astype(float)
-    if frame[outcome].isna().any():
-        raise DataError(
-            f"{frame[outcome].isna().sum()} rows have no {outcome!r}; drop those units or fill the outcome",
-            column=outcome,
-        )
-    if frame.duplicated([unit, time]).any():
-        raise DataError(
-            f"{frame.duplicated([unit, time]).sum()} rows repeat a unit and period; the panel needs one row per "
-            f"{unit!r} and {time!r}",
-            column=time,
-        )
-    for column in [first_treated, "_weight"]:
-        varying = frame.groupby(unit, sort=False)[column].nunique(dropna=False) > 1
-        if varying.any():
-            name = weights if column == "_weight" else first_treated
-            raise DataError(
-                f"{name!r} changes within {int(varying.sum())} units; it must be constant within a unit",
-                column=name,
-            )
-    if (frame["_weight"] < 0).any() or not frame["_weight"].mean() > 0:
-        raise DataError(f"weights {weights!r} must be non-negative with a positive mean", column=weights)
-    periods = np.sort(frame[time].unique())
-    seen = frame.groupby(unit, sort=False)[time].nunique()
-    short = seen[seen < len(periods)]
-    if len(short):
-        observed = set(map(tuple, frame[[unit, time]].itertuples(index=False)))
-        missing = sorted({p for u in short.index for p in periods if (u, p) not in observed})
-        raise DataError(
-            f"the panel is not balanced: {len(short)} of {len(seen)} units miss some of the {len(periods)} periods "
-            f"(missing: {', '.join(map(str, missing[:5]))}{' …' if len(missing) > 5 else ''}); R's att_gt drops "
-            "such units, do so explicitly or fill the periods",
-            column=time,
-            value=[str(p) for p in missing],
-        )
-    return frame
-
-
-@dataclass(frozen=True)
-class _Setup:
-    """Periods, cohorts and units after R's pre-processing, on one ordered axis of periods and cohorts."""
-
-    periods: list
-    cohorts: list
-    rank: dict
-    axis: dict
-    unit_rank: pd.Series
-    kept_units: pd.Index
-    unestimable: list[dict]
-
-    @staticmethod
-    def build(frame: pd.DataFrame, unit: str, time: str, first_treated: str, control: str) -> _Setup:
-        periods = sorted(frame[time].unique())
-        by_unit = frame.groupby(unit, sort=True)[first_treated].first()
-        never = by_unit.isna()
-        if pd.api.types.is_numeric_dtype(by_unit):
-            never |= by_unit == 0
-        treated = by_unit[~never]
-        never |= by_unit.index.isin(treated.index[(treated > periods[-1]).to_numpy()])
-        unestimable: list[dict] = []
-        early = sorted(by_unit[~never & (by_unit <= periods[0])].unique())
-        unestimable += [{"group": g, "time": None, "reason": TREATED_IN_FIRST_PERIOD} for g in early]
-        kept = by_unit[never | (by_unit > periods[0])]
-        cohorts = sorted(kept[~never.loc[kept.index]].unique())
-        if pd.api.types.is_integer_dtype(frame[time]) and all(float(g).is_integer() for g in cohorts):
-            cohorts = [int(g) for g in cohorts]
-        if not never.loc[kept.index].any():
-            if control == "never_treated" or not cohorts:
-                raise DataError(
-                    "no never-treated units to compare with; use control='not_yet_treated' or add never-treated "
-                    "units (first_treated 0 or missing)",
-                    column=first_treated,
-                    valid="at least one never-treated unit",
-                )
-            last = cohorts.pop()
-            dropped = [p for p in periods if p >= last]
-            periods = [p for p in periods if p < last]
-            unestimable.append({"group": last, "time": None, "reason": NO_COMPARISON_LEFT})
-            unestimable += [{"group": g, "time": p, "reason": NO_COMPARISON_LEFT} for g in cohorts for p in dropped]
-            if len(periods) < 2 or not cohorts:
-                raise DataError(
-                    "not enough periods before the last cohort's first treatment to compare the others with it",
-                    column=first_treated,
-                )
-        values = sorted(set(periods) | set(cohorts))
-        rank = {value: position for position, value in enumerate(values)}
-        numeric = all(isinstance(v, int | float | np.integer | np.floating) for v in values)
-        axis = {value: (float(value) if numeric else float(rank[value])) for value in values}
-        cohort_rank = {g: rank[g] for g in cohorts}
-        unit_rank = kept.map(lambda g: cohort_rank.get(g, _NO_COHORT)).where(~never.loc[kept.index], _NO_COHORT)
-        return _Setup(periods, cohorts, rank, axis, unit_rank.astype(int), kept.index, unestimable)
-
-
-def _cell_plan(setup: _Setup, cohort, base_period: str) -> list[tuple[int, int]]:
+def _cell_plan(setup: StaggeredSetup, cohort, base_period: str) -> list[tuple[int, int]]:
     """(period index, base period index) per cell of one cohort; R skips the first period with a varying base."""
     periods = setup.periods
     g_rank = setup.rank[cohort]
@@ -325,7 +217,7 @@ def _cell_plan(setup: _Setup, cohort, base_period: str) -> list[tuple[int, int]]
 
 
 def _estimate(
-    setup: _Setup,
+    setup: StaggeredSetup,
     frame: pd.DataFrame,
     outcome: str,
     unit: str,
@@ -346,10 +238,10 @@ def _estimate(
         treated = unit_rank == g_rank
         for index, base in _cell_plan(setup, cohort, base_period):
             if control == "never_treated":
-                comparison = unit_rank == _NO_COHORT
+                comparison = unit_rank == NO_COHORT
             else:
                 later = max(period_rank[index], period_rank[base])
-                comparison = (unit_rank == _NO_COHORT) | ((unit_rank > later) & ~treated)
+                comparison = (unit_rank == NO_COHORT) | ((unit_rank > later) & ~treated)
             period = setup.periods[index]
             change = wide[:, index] - wide[:, base]
             att, influence = _two_by_two(change, treated, comparison, weight)
