@@ -13,11 +13,24 @@ from pandas.io.formats.style import Styler
 
 from analysis.metrics.market_entry import MarketEntryAnalysis
 from analysis.metrics.market_entry.distance import MIN_DISTANCE_DIMENSIONS
+from analysis.present import formatting as fmt
 from analysis.present.findings import escaped_style
-from analysis.present.labels import CRITERION_LABELS, METHOD_LABELS
+from analysis.present.labels import METHOD_LABELS
+from analysis.present.market_entry_plan import (  # noqa: F401  re-exported: the notebook reads one module
+    HIGH,
+    HOFSTEDE_COUNT,
+    LOW,
+    NO_DATA,
+    WAVE_ACTIONS,
+    criterion_label,
+    market_name,
+    plan_reason,
+    plan_table,
+    tailoring_notes,
+    tailoring_rules,
+    top_k_label,
+)
 from analysis.present.theme import accent_colours
-
-HIGH, LOW = 60.0, 40.0  # Hofstede scores at or above / at or below these read as "high" / "low"
 
 # What a market lacks when a criterion is missing for it.
 MISSING_FIGURE: dict[str, str] = {
@@ -34,15 +47,7 @@ _VALUE_FORMATS: dict[str, str] = {
     "lpi_score": "{:.1f}",
     "cultural_distance": "{:.2f}",
 }
-NO_DATA = "–"
-HOFSTEDE_COUNT = 6  # dimensions in Hofstede's matrix
 CONTENDER_SHARE = 0.2  # a market outside the top k counts as a close contender from this share of weight draws
-# What each wave of the phased entry plan means for the client.
-WAVE_ACTIONS: dict[int, str] = {
-    1: "enter first",
-    2: "enter after wave 1, with local adaptation",
-    3: "watch list",
-}
 
 
 def _best_first(ranking: pd.DataFrame) -> pd.DataFrame:
@@ -55,11 +60,6 @@ def _part_suffix(analysis: MarketEntryAnalysis) -> str:
     return "_gap_share" if analysis.method == "topsis" else "_contribution"
 
 
-def criterion_label(criterion: str) -> str:
-    """The reader's name of a criterion (``present.labels.CRITERION_LABELS``); unknown codes spelled out."""
-    return CRITERION_LABELS.get(criterion, criterion.replace("_", " ").capitalize())
-
-
 def method_label(method: str) -> str:
     """The reader's name of a scoring method: ``'weighted_sum'`` -> ``'weighted sum'``."""
     return METHOD_LABELS.get(method, method.replace("_", " "))
@@ -67,16 +67,6 @@ def method_label(method: str) -> str:
 
 def _text(value: float, fmt: str) -> str:
     return NO_DATA if pd.isna(value) else fmt.format(value)
-
-
-def _named(analysis: MarketEntryAnalysis, market: str) -> str:
-    """``'United States (US)'``; the code alone where no name is known."""
-    name = analysis.names.get(market, market)
-    return market if name == market else f"{name} ({market})"
-
-
-def _top_k_label(analysis: MarketEntryAnalysis) -> str:
-    return f"In top {analysis.top_k} (share of draws)"
 
 
 def _unused_distance(analysis: MarketEntryAnalysis) -> pd.Series:
@@ -142,7 +132,7 @@ def findings(analysis: MarketEntryAnalysis) -> list[str]:
 def home_sentence(analysis: MarketEntryAnalysis) -> str:
     """The home market, named: where the client is and where cultural distance is measured from."""
     return (
-        f"Home market: {_named(analysis, analysis.home_market)}; cultural distance is measured from it, and "
+        f"Home market: {market_name(analysis, analysis.home_market)}; cultural distance is measured from it, and "
         f"{len(analysis.candidates)} candidate markets are scored."
     )
 
@@ -151,7 +141,7 @@ def served_sentence(analysis: MarketEntryAnalysis) -> str | None:
     """The markets left out of the candidates because the client already serves them; ``None`` when none was."""
     if analysis.served.empty:
         return None
-    names = ", ".join(_named(analysis, str(market)) for market in analysis.served.index)
+    names = ", ".join(market_name(analysis, str(market)) for market in analysis.served.index)
     return f"Already served (the data's markets table), so shown apart and not scored as entry candidates: {names}."
 
 
@@ -160,7 +150,7 @@ def distance_caveat_sentence(analysis: MarketEntryAnalysis) -> str | None:
     unused = _unused_distance(analysis)
     if unused.empty or "cultural_distance" not in analysis.weights.index:
         return None
-    clauses = ", ".join(f"{_named(analysis, str(m))} on {n} of {HOFSTEDE_COUNT}" for m, n in unused.items())
+    clauses = ", ".join(f"{market_name(analysis, str(m))} on {n} of {HOFSTEDE_COUNT}" for m, n in unused.items())
     return (
         f"Cultural distance is not used where it rests on fewer than {MIN_DISTANCE_DIMENSIONS} of Hofstede's "
         f"{HOFSTEDE_COUNT} dimensions ({clauses}): those markets count it as missing, which lowers their data "
@@ -345,23 +335,19 @@ def robustness_table(analysis: MarketEntryAnalysis) -> Styler:
     percentiles rounded), the share in %, ``–`` for an unscored market."""
     columns = {
         "base_rank": "Rank",
-        "p_top_k": _top_k_label(analysis),
+        "p_top_k": top_k_label(analysis),
         "mean_rank": "Mean rank",
         "rank_p05": "Rank, 5th percentile",
         "rank_p95": "Rank, 95th percentile",
     }
     table = analysis.robustness[list(columns)].rename(columns=columns).rename_axis("Market")
     formats = {label: "{:.0f}" for label in columns.values()} | {
-        _top_k_label(analysis): "{:.0%}",
+        top_k_label(analysis): "{:.0%}",
         "Mean rank": "{:.1f}",
     }
     return escaped_style(table, formats, na_rep=NO_DATA).set_caption(
         f"{NO_DATA}: not scored (too little data), so not ranked in the weight draws."
     )
-
-
-def _p_value_text(p: float) -> str:
-    return NO_DATA if pd.isna(p) else ("< 0.001" if p < 0.001 else f"{p:.3f}")
 
 
 def agreement_table(analysis: MarketEntryAnalysis) -> Styler:
@@ -372,7 +358,7 @@ def agreement_table(analysis: MarketEntryAnalysis) -> Styler:
             "Method": agreement["method_a"].map(method_label),
             "Compared with": agreement["method_b"].map(method_label),
             "Kendall's tau": agreement["kendall_tau"].map(lambda v: _text(v, "{:.3f}")),
-            "p-value": agreement["p_value"].map(_p_value_text),
+            "p-value": agreement["p_value"].map(fmt.p_value),
             "Markets": agreement["markets"].map(str),
         }
     )
@@ -412,102 +398,3 @@ def plot_tornado(analysis: MarketEntryAnalysis) -> plt.Figure | None:
     ax.legend(fontsize="small")
     fig.tight_layout()
     return fig
-
-
-# Phased entry plan and tailoring -------------------------------------------------------------------------------
-
-
-def plan_reason(market: str, placement: pd.Series, top_k: int, dimensions: int | None = None) -> str:
-    """One sentence giving the reason for a market's wave, from its row of the phased entry plan.
-
-    ``dimensions``: how many Hofstede dimensions the market's distance averages, when known; a market whose
-    distance was computed on too few to be used is said so.
-    """
-    where = f"ranks #{int(placement['rank'])}" if pd.notna(placement["score"]) else "has too little data to score"
-    if pd.isna(placement["distance"]) and dimensions and dimensions < MIN_DISTANCE_DIMENSIONS:
-        culture = f"cultural distance on only {dimensions} of {HOFSTEDE_COUNT} Hofstede dimensions, so not used"
-    elif pd.isna(placement["distance"]):
-        culture = "no Hofstede scores, so cultural distance is unknown"
-    else:
-        side = "at or below" if placement["culturally_close"] else "above"
-        culture = (
-            f"cultural distance {placement['distance']:.2f} ({side} the median {placement['distance_threshold']:.2f})"
-        )
-    sure = "" if pd.isna(placement["p_top_k"]) else f"; top {top_k} in {placement['p_top_k']:.0%} of weight draws"
-    return f"{market} {where}, {culture}{sure}: {WAVE_ACTIONS[int(placement['wave'])]}"
-
-
-def plan_table(analysis: MarketEntryAnalysis) -> Styler:
-    """The phased entry plan: wave, rank (integer), score, distance, top-k share and the reason for each
-    placement, with human headers; ``–`` where a market has no score, distance or share."""
-    plan = analysis.plan
-    dimensions = analysis.distance["dimensions_measured"]
-    top_k = _top_k_label(analysis)
-    table = plan[["wave", "rank", "score", "distance", "p_top_k"]].rename(
-        columns={"wave": "Wave", "rank": "Rank", "score": "Score", "distance": "Cultural distance", "p_top_k": top_k}
-    )
-    table["Reason"] = [
-        plan_reason(market, row, analysis.top_k, int(dimensions.get(market, 0))) for market, row in plan.iterrows()
-    ]
-    table.index.name = "Market"
-    formats = {"Wave": "{:.0f}", "Rank": "{:.0f}", "Score": "{:.3f}", "Cultural distance": "{:.2f}", top_k: "{:.0%}"}
-    return escaped_style(table, formats, na_rep=NO_DATA).set_caption(
-        f"{NO_DATA}: no score (too little data), no usable cultural distance, or not in the weight draws."
-    )
-
-
-# (dimension, high or low, what to stress in the offer and the marketing)
-_TAILORING_RULES: tuple[tuple[str, str, str], ...] = (
-    (
-        "uai",
-        "high",
-        "stress guarantees, free returns, trusted local payment methods and clear delivery dates",
-    ),
-    ("uai", "low", "lead with novelty and new sellers; a light returns message is enough"),
-    ("idv", "low", "use social proof: reviews, community picks, group and referral offers"),
-    ("idv", "high", "personalise: individual recommendations, self-expression, own-style collections"),
-    ("pdi", "high", "show authority: expert curation, brand endorsements, formal customer service"),
-    ("mas", "high", "signal achievement: best-sellers, rankings, premium and performance claims"),
-    ("mas", "low", "signal care: maker stories, sustainability, quality of life"),
-    ("lto", "high", "reward patience: loyalty programmes, durability, value over time"),
-    ("lto", "low", "be immediate: time-limited deals, fast delivery, tradition and heritage cues"),
-    ("ivr", "high", "sell enjoyment: leisure, gifting, treat-yourself moments"),
-    ("ivr", "low", "sell usefulness: practical value, savings, restraint"),
-)
-
-
-def tailoring_rules(analysis: MarketEntryAnalysis) -> pd.DataFrame:
-    """The tailoring rules each market of the first two waves triggers, from Hofstede scores (rules of thumb,
-    thresholds ``HIGH``/``LOW``).
-
-    Returns one row per market and triggered rule: ``market``, ``dimension``, ``score``, ``level`` and
-    ``note``. Markets without Hofstede scores get one row saying so.
-    """
-    rows = []
-    for market, scores in analysis.tailoring_scores.iterrows():
-        if scores.isna().all():
-            rows.append({"market": market, "dimension": "", "score": float("nan"), "level": "", "note": "no data"})
-            continue
-        for dimension, level, note in _TAILORING_RULES:
-            value = scores.get(dimension)
-            if pd.isna(value):
-                continue
-            if (level == "high" and value >= HIGH) or (level == "low" and value <= LOW):
-                rows.append({"market": market, "dimension": dimension, "score": value, "level": level, "note": note})
-    return pd.DataFrame(rows, columns=["market", "dimension", "score", "level", "note"])
-
-
-def tailoring_notes(analysis: MarketEntryAnalysis) -> Styler:
-    """The tailoring notes as the report shows them: every note in full (no column-width cut), market names and
-    dimension names, scores as integers, ``–`` where a market has no Hofstede score."""
-    rules = tailoring_rules(analysis)
-    table = pd.DataFrame(
-        {
-            "Market": [_named(analysis, str(m)) for m in rules["market"]],
-            "Dimension": [criterion_label(d) if d else NO_DATA for d in rules["dimension"]],
-            "Score": rules["score"],
-            "Level": [level or NO_DATA for level in rules["level"]],
-            "What to stress": rules["note"],
-        }
-    )
-    return escaped_style(table, {"Score": "{:.0f}"}, na_rep=NO_DATA).hide(axis="index")
