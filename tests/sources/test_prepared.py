@@ -15,7 +15,7 @@ from analysis.config import PROJECT_ROOT
 from analysis.errors import DataFileError, ParameterError
 from analysis.sources import connect, load_tables, open_events, prepare_data
 from analysis.sources import prepared as prepared_module
-from analysis.sources.cache import data_fingerprint, prepared_events, prepared_folder
+from analysis.sources.cache import prepared_events, prepared_folder, stat_fingerprint
 
 TEST_SMALL = PROJECT_ROOT / "data" / "test-small"
 
@@ -40,28 +40,28 @@ def _sorted_frame(table) -> pd.DataFrame:
 
 
 def test_when_nothing_changes_then_the_fingerprint_is_the_same_and_hidden_files_do_not_count(tiny_data_dir: Path):
-    before = data_fingerprint(tiny_data_dir)
+    before = stat_fingerprint(tiny_data_dir)
     (tiny_data_dir / ".DS_Store").write_text("finder")
     load_tables(tiny_data_dir)["events"].count().execute()  # reading changes nothing
 
-    assert data_fingerprint(tiny_data_dir) == before
+    assert stat_fingerprint(tiny_data_dir) == before
     assert len(before) == 64
 
 
 def test_when_a_file_changes_size_or_time_or_appears_then_the_fingerprint_changes(tiny_data_dir: Path):
     events = tiny_data_dir / "events.parquet"
-    seen = {data_fingerprint(tiny_data_dir)}
+    seen = {stat_fingerprint(tiny_data_dir)}
 
     stat = events.stat()
     os.utime(events, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))  # same size, one nanosecond later
-    seen.add(data_fingerprint(tiny_data_dir))
+    seen.add(stat_fingerprint(tiny_data_dir))
     with events.open("ab") as file:  # one byte more, modification time put back
         file.write(b"\0")
     os.utime(events, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1))
-    seen.add(data_fingerprint(tiny_data_dir))
+    seen.add(stat_fingerprint(tiny_data_dir))
     (tiny_data_dir / "surveys").mkdir()
     (tiny_data_dir / "surveys" / "part-0.parquet").write_bytes(b"x")  # a table stored as a folder, recursively
-    seen.add(data_fingerprint(tiny_data_dir))
+    seen.add(stat_fingerprint(tiny_data_dir))
 
     assert len(seen) == 4
 
@@ -71,7 +71,7 @@ def test_when_the_same_files_sit_in_two_folders_then_their_fingerprints_differ(t
     first = write_tables(tmp_path / "a", tiny_tables())
     second = Path(shutil.copytree(first, tmp_path / "b", copy_function=shutil.copy2))
 
-    assert data_fingerprint(first) != data_fingerprint(second)
+    assert stat_fingerprint(first) != stat_fingerprint(second)
 
 
 def test_when_prepared_twice_then_it_is_built_once(tiny_data_dir: Path, cache_dir: Path, monkeypatch):

@@ -2,7 +2,7 @@
 
 A data folder is prepared once (:func:`analysis.sources.prepare_data`): its validation is stored and its events are
 copied sorted and partitioned by market. Every kernel of a run then looks the folder up here, many times, so the key
-must be cheap: :func:`data_fingerprint` hashes each data file's name, size and modification time (``stat`` calls,
+must be cheap: :func:`stat_fingerprint` hashes each data file's name, size and modification time (``stat`` calls,
 microseconds) rather than its content, which the provenance fingerprint of ``analysis.pipeline.provenance`` hashes (a
 full read, seconds at 100 million events, once per run). The assumption: a data file is never rewritten in place with
 the same size and the same modification time to the nanosecond (a tool that restores both, such as ``touch -r`` after
@@ -40,7 +40,7 @@ PARTITION_COLUMN = "market"
 _CODE_FILES = ("contract.py", "sources/files.py", "sources/validate.py", "sources/cache.py", "sources/prepared.py")
 
 
-def data_fingerprint(data_dir: Path | str) -> str:
+def stat_fingerprint(data_dir: Path | str) -> str:
     """The cache key of a data folder: sha256 (hex) over its files' names, sizes and ``mtime_ns``.
 
     Covers every file at the top of the folder and every file below its subfolders (a table stored as a folder of
@@ -105,7 +105,7 @@ def prepared_folder(data_dir: Path | str, cache_dir: Path | str | None = None) -
     DataFileError
         if ``data_dir`` is not a folder.
     """
-    folder = prepared_root(cache_dir) / data_fingerprint(data_dir)
+    folder = prepared_root(cache_dir) / stat_fingerprint(data_dir)
     return folder if (folder / MANIFEST_FILE).is_file() else None
 
 

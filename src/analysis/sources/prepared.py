@@ -4,7 +4,7 @@ A run's reports read the same data folder many times: each one used to validate 
 scanned every event to keep its market's. :func:`prepare_data`, called once per run before any kernel starts, stores
 the validation and writes a copy of the events partitioned by market and sorted by user and time within each market.
 Afterwards :func:`validate_data_dir` returns the stored result and :func:`analysis.sources.load_tables` reads the
-copy, as long as the folder's files are unchanged (:func:`analysis.sources.cache.data_fingerprint`). Only DuckDB
+copy, as long as the folder's files are unchanged (:func:`analysis.sources.cache.stat_fingerprint`). Only DuckDB
 reads and writes it; a Spark or other backend reads the data folder as before.
 """
 
@@ -28,12 +28,12 @@ from analysis.sources.cache import (
     MANIFEST_FILE,
     PARTITION_COLUMN,
     VALIDATION_FILE,
-    data_fingerprint,
     is_duckdb,
     prepared_folder,
     prepared_root,
     read_manifest,
     sql_literal,
+    stat_fingerprint,
 )
 from analysis.sources.connection import connect
 from analysis.sources.files import conform, find_table_files, read_table
@@ -52,7 +52,7 @@ class PreparedData:
     Attributes
     ----------
     fingerprint
-        the folder's cache key (:func:`analysis.sources.cache.data_fingerprint`).
+        the folder's cache key (:func:`analysis.sources.cache.stat_fingerprint`).
     folder
         the prepared folder, ``<cache>/prepared/<fingerprint>``.
     validation
@@ -107,7 +107,7 @@ def prepare_data(data_dir: Path | str, *, con=None, cache_dir: Path | str | None
             valid="a DuckDB backend from analysis.sources.connect(), or None",
         )
     data_dir = Path(data_dir)
-    fingerprint = data_fingerprint(data_dir)
+    fingerprint = stat_fingerprint(data_dir)
     root = prepared_root(cache_dir)
     final = root / fingerprint
     if (final / MANIFEST_FILE).is_file():
@@ -121,7 +121,7 @@ def prepare_data(data_dir: Path | str, *, con=None, cache_dir: Path | str | None
         building = root / f"{_BUILDING}{fingerprint}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             _build(data_dir, building, fingerprint, con)
-            if data_fingerprint(data_dir) != fingerprint:
+            if stat_fingerprint(data_dir) != fingerprint:
                 raise DataFileError(
                     f"{data_dir}: its files changed while it was being prepared; prepare it again",
                     file=data_dir,
