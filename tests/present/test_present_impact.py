@@ -310,6 +310,21 @@ def test_when_the_event_study_is_drawn_then_one_panel_per_kpi_with_band_zero_and
     assert len(charts.plot_event_study(make_analysis(), kpi="conversion_rate").axes) == 1
 
 
+def test_when_event_time_0_is_partly_treated_then_it_is_drawn_hollow_with_a_legend_note():
+    base = make_analysis()
+    study = base.event_study.assign(partly_treated=lambda f: (f["event_time"] == 0) & (f["kpi"] == "conversion_rate"))
+    figure = charts.plot_event_study(dataclasses.replace(base, event_study=study))
+    conversion, abandonment = figure.axes
+    line = conversion.lines[0]
+    assert list(line.get_markevery()) == [0, 1, 2, 4, 5, 6]  # filled markers skip event time 0
+    hollow = conversion.lines[-1]
+    assert list(hollow.get_xdata()) == [0] and hollow.get_ydata()[0] == pytest.approx(0.5)
+    assert hollow.get_markerfacecolor() == "white"
+    assert [t.get_text() for t in conversion.get_legend().get_texts()] == [charts.PARTLY_LABEL]
+    assert abandonment.get_legend() is None and len(abandonment.lines) == 3
+    plt.close("all")
+
+
 def test_when_market_effects_are_drawn_then_each_kpi_has_its_markets_and_target_band():
     figure = charts.plot_market_effects(make_analysis())
     assert len(figure.axes) == 2

@@ -20,12 +20,15 @@ from analysis.present.labels import kpi_label
 from analysis.present.theme import BAR_COLOUR, HIGHLIGHT_COLOUR, REFERENCE_COLOUR, empty_figure, series_colours
 
 PANEL_HEIGHT = 2.6  # inches per KPI panel
+PARTLY_LABEL = "hollow: partly treated (launch inside the period), left out of the effect"
 
 
 def plot_event_study(analysis: ImpactAnalysis, kpi: str | None = None):
     """Each KPI's effect by periods since launch (negative: before it), with its band; launch at 0, zero line.
 
-    One panel per KPI (or only ``kpi``); the panels share nothing but the x axis, as KPIs have their own units.
+    One panel per KPI (or only ``kpi``); the panels share nothing but the x axis, as KPIs have their own units. A
+    partly treated event time (``partly_treated``: a launch fell inside the period) is drawn hollow, with a legend
+    note that the effects leave it out.
     """
     study = analysis.event_study
     if kpi is not None and not study.empty:
@@ -40,9 +43,27 @@ def plot_event_study(analysis: ImpactAnalysis, kpi: str | None = None):
         axis.fill_between(
             rows["event_time"], rows["att_ci_low"] * scale, rows["att_ci_high"] * scale, color=BAR_COLOUR, alpha=0.2
         )
-        axis.plot(rows["event_time"], rows["att"] * scale, "o-", color=BAR_COLOUR)
+        partly = (
+            rows["partly_treated"].fillna(False).to_numpy(bool)
+            if "partly_treated" in rows
+            else np.zeros(len(rows), bool)
+        )
+        # filled markers where the period is fully treated (or before launch); the partly treated ones hollow
+        axis.plot(
+            rows["event_time"], rows["att"] * scale, "o-", color=BAR_COLOUR, markevery=list(np.flatnonzero(~partly))
+        )
         axis.axhline(0, color=REFERENCE_COLOUR, lw=1)
         axis.axvline(0, color=HIGHLIGHT_COLOUR, lw=1, ls="--")
+        if partly.any():
+            axis.plot(
+                rows["event_time"][partly],
+                rows["att"][partly] * scale,
+                "o",
+                mfc="white",
+                mec=BAR_COLOUR,
+                label=PARTLY_LABEL,
+            )
+            axis.legend(loc="upper left", fontsize="small")
         axis.set_ylabel(f"effect, {unit}")
         axis.set_title(kpi_label(name))
     axes[-1, 0].set_xlabel(f"periods since launch (launch at 0; band: {_level(analysis)} CI)")

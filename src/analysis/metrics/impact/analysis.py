@@ -112,14 +112,17 @@ class ImpactAnalysis:
     twfe
         One row per KPI estimated by DiD: ``kpi``, ``twfe_effect``, ``twfe_ci_low``, ``twfe_ci_high``,
         ``twfe_p_value`` (CRV1 by market), ``few_cluster_p_value``, ``did_effect`` (Callaway–Sant'Anna, same
-        scope), ``disagree`` (bool: the TWFE estimate falls outside the Callaway–Sant'Anna interval).
+        scope), ``disagree`` (bool: the TWFE estimate falls outside the Callaway–Sant'Anna interval). The regression
+        drops each cohort's partly treated first period (the market-period rows where a launch fell inside the
+        period), as the Callaway–Sant'Anna effect leaves that event time 0 out, so both estimate the same thing.
     series
         The KPI over time for the charts: ``kpi``, ``market``, ``period_start``, ``value``, ``denominator``
         (sessions, answers, customers or sellers at risk), ``treated`` (bool), ``launch_date``.
     interrupted
         Where a market had no comparison (single-market designs): ``kpi``, ``method`` (``"segmented"`` or
         ``"structural"``), ``period_start``, ``actual``, ``counterfactual``, ``counterfactual_ci_low``,
-        ``counterfactual_ci_high``; empty otherwise.
+        ``counterfactual_ci_high``; empty otherwise. A partly treated launch period is drawn but left out of both
+        fits and of the effect (the segmented regression's trend keeps its place in time).
     unestimable
         ``kpi``, ``market``, ``reason``: what could not be estimated, and why.
     """

@@ -13,10 +13,16 @@ no arm), so the randomised market stays in it.
 A market's own effect is its cohort's Callaway & Sant'Anna effect, with the other markets of the same cohort left
 out; ALL's is the "simple" aggregation over every treated market. Intervals: the session-sampling bootstrap of
 :mod:`~analysis.metrics.impact.sampling`.
+
+A cohort's partly treated first period (a launch inside it) is left out the same way by every estimator, so they
+estimate the same thing: Callaway & Sant'Anna leave its ``(g, g)`` cell out of the "simple" and "group" effects, the
+TWFE beside them drops those market-period rows from its panel (:func:`twfe_frame`), and the interrupted time series
+leaves the launch period out of its fit and average (:func:`interrupted_rows`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -182,6 +188,8 @@ def pre_trend_row(kpi: str, estimate: Estimate, is_real) -> dict:
 def interrupted_rows(kpi: str, panel: KpiPanel, market: str) -> tuple[dict, list[dict]]:
     """Segmented regression (HAC) for the effect, with the structural counterfactual shown beside it.
 
+    A partly treated launch period is left out of both fits' effects (still drawn in the rows).
+
     Raises
     ------
     DataError
@@ -190,10 +198,11 @@ def interrupted_rows(kpi: str, panel: KpiPanel, market: str) -> tuple[dict, list
     index = panel.markets.index(market)
     series = pd.Series(panel.rates[index], index=pd.DatetimeIndex(panel.periods))
     launch = panel.periods[panel.first_of(market) - 1]
-    segmented = interrupted_time_series(series, launch)
+    partly = [launch] if market in panel.partly else []  # the launch period mixes sessions before and after
+    segmented = interrupted_time_series(series, launch, leave_out=partly)
     rows = _band_rows(kpi, "segmented", segmented.frame, panel.periods)
     try:
-        structural = structural_counterfactual(series, launch)
+        structural = structural_counterfactual(series, launch, leave_out=partly)
         rows += _band_rows(kpi, "structural", structural.frame, panel.periods)
     except (DataError, ValueError, np.linalg.LinAlgError):
         pass  # the structural model is shown where it fits; the effect is the segmented regression's
@@ -331,18 +340,14 @@ def market_effect(
     return MarketEffect("staggered_did", bootstrap_values(estimate.effect), estimate=estimate)
 
 
-def twfe_row(kpi: str, estimate: Estimate, market: str | None, *, seed: int) -> dict | None:
-    """TWFE (CRV1 by market) and its Webb wild-cluster-bootstrap p-value beside the Callaway & Sant'Anna effect.
+def twfe_frame(panel: KpiPanel, partly: Collection[int] = ()) -> pd.DataFrame:
+    """The TWFE regression's long panel: ``market``, ``time`` (1, 2, …), ``value``, ``treated`` (0/1).
 
-    For one market the regression compares it with the panel's never-launched markets (all markets when none).
+    The rows ``(market, g)`` of the markets whose first treated period ``g`` is one of the ``partly`` cohorts are
+    dropped: the launch fell inside that period, so it is neither treated nor untreated, and the Callaway &
+    Sant'Anna aggregation beside it leaves the same cells out. The panel is then unbalanced, which the regression
+    (and the wild cluster bootstrap) accept.
     """
-    from analysis.metrics.impact.inference import wild_cluster_bootstrap
-    from analysis.metrics.impact.twfe import twfe_did
-
-    panel = estimate.panel
-    if market is not None:
-        never = [m for m in panel.markets if panel.first_of(m) == 0]
-        panel = panel.subset([market, *never]) if never else panel
     periods = np.arange(1, len(panel.periods) + 1)
     first = np.repeat(panel.first_treated, len(periods))
     time = np.tile(periods, len(panel.markets))
@@ -354,6 +359,24 @@ def twfe_row(kpi: str, estimate: Estimate, market: str | None, *, seed: int) -> 
             "treated": ((first > 0) & (time >= first)).astype(int),
         }
     )
+    partly_first = (time == first) & np.isin(first, [int(g) for g in partly])
+    return frame[~partly_first].reset_index(drop=True)
+
+
+def twfe_row(kpi: str, estimate: Estimate, market: str | None, *, seed: int) -> dict | None:
+    """TWFE (CRV1 by market) and its Webb wild-cluster-bootstrap p-value beside the Callaway & Sant'Anna effect.
+
+    For one market the regression compares it with the panel's never-launched markets (all markets when none). The
+    partly treated first periods the Callaway & Sant'Anna effect leaves out are dropped (:func:`twfe_frame`).
+    """
+    from analysis.metrics.impact.inference import wild_cluster_bootstrap
+    from analysis.metrics.impact.twfe import twfe_did
+
+    panel, partly = estimate.panel, estimate.panel.partly_cohorts()
+    if market is not None:
+        never = [m for m in panel.markets if panel.first_of(m) == 0]
+        panel = panel.subset([market, *never]) if never else panel
+    frame = twfe_frame(panel, partly)
     if frame["treated"].nunique() < 2 or len(panel.markets) < 3:
         return None
     try:

@@ -4,12 +4,15 @@ Weaker evidence than a comparison of markets: anything else that changed at the 
 :func:`interrupted_time_series` fits a segmented regression (level, trend, level change, trend change) with
 Newey–West standard errors and extends the pre-period line as the counterfactual; :func:`structural_counterfactual`
 fits statsmodels' ``UnobservedComponents`` on the pre-period and forecasts the post-period (CausalImpact-style).
-Both return an :class:`InterruptedResult`.
+Both return an :class:`InterruptedResult`. A period named in ``leave_out`` (the partly treated launch period, where
+sessions before and after the launch mix) stays in the frame but out of the fit and of the average effect, as the
+Callaway & Sant'Anna aggregation leaves a partly treated event time 0 out.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,13 +33,15 @@ class InterruptedResult:
     Attributes
     ----------
     frame
-        One row per period. Columns: ``period`` (the series' index), ``post`` (bool, on or after the launch),
+        One row per period (left-out periods included). Columns: ``period`` (the series' index), ``post`` (bool, on
+        or after the launch),
         ``actual`` (the outcome), ``counterfactual`` (the fitted pre-period model, extended over the post-period),
         ``counterfactual_ci_low``, ``counterfactual_ci_high`` (its 95% band: the mean line's confidence band for the
         segmented regression, the forecast's prediction band for the structural model), ``effect`` (actual −
         counterfactual).
     effect, effect_ci_low, effect_ci_high
-        The average post-period effect, in the outcome's units, and its interval.
+        The average post-period effect (over the post-periods not left out), in the outcome's units, and its
+        interval.
     effect_se
         Its standard error.
     relative_effect, relative_ci_low, relative_ci_high
@@ -77,11 +82,31 @@ def split_at_launch(series: pd.Series, launch) -> tuple[pd.Series, np.ndarray]:
     return series, post
 
 
-def result_of(series, post, counterfactual, band_low, band_high, effect, effect_se, method, parameters):
-    """The :class:`InterruptedResult` of a counterfactual and an average effect with its standard error."""
+def left_out_mask(series: pd.Series, post: np.ndarray, leave_out) -> np.ndarray:
+    """The periods of ``series`` named in ``leave_out``, checked to leave a post-period in the effect.
+
+    Raises
+    ------
+    DataError
+        when every post-period is left out.
+    """
+    left = np.asarray(series.index.isin(list(leave_out))) if len(leave_out) else np.zeros(len(series), dtype=bool)
+    if not (post & ~left).any():
+        raise DataError(
+            "every period on or after the launch is left out: no post-period is left for the effect",
+            parameter="leave_out",
+            value=list(leave_out),
+            valid="periods that leave at least one post-period",
+        )
+    return left
+
+
+def result_of(series, post, counterfactual, band_low, band_high, effect, effect_se, method, parameters, left=None):
+    """The :class:`InterruptedResult` of a counterfactual and an average effect (over ``post`` without ``left``)."""
     z = normal_quantile(CONFIDENCE)
     actual = series.to_numpy()
-    relative = relative_effect(effect, effect_se, float(actual[post].mean()))
+    counted = post if left is None else post & ~left
+    relative = relative_effect(effect, effect_se, float(actual[counted].mean()))
     frame = pd.DataFrame(
         {
             "period": series.index,
@@ -107,7 +132,9 @@ def result_of(series, post, counterfactual, band_low, band_high, effect, effect_
     )
 
 
-def interrupted_time_series(series: pd.Series, launch, *, hac_lags: int | None = None) -> InterruptedResult:
+def interrupted_time_series(
+    series: pd.Series, launch, *, hac_lags: int | None = None, leave_out: Sequence = ()
+) -> InterruptedResult:
     """Segmented regression of one market's series around a launch, with Newey–West (HAC) standard errors.
 
     Fits ``y_t = level + trend·t + level_change·post_t + trend_change·(t − t₀)·post_t`` by OLS over every period,
@@ -116,6 +143,10 @@ def interrupted_time_series(series: pd.Series, launch, *, hac_lags: int | None =
     ``level_change + trend_change·mean(t − t₀)``; because the post-period has its own level and trend, it equals the
     mean of actual − counterfactual over the post-period exactly. Its interval is normal with the HAC variance.
 
+    Periods in ``leave_out`` keep their place in ``t`` (so the trend is not shifted) but leave the fit and the
+    average: with the partly treated launch period left out, ``t₀`` is still the launch period and the effect is the
+    mean over the later post-periods.
+
     Parameters
     ----------
     series
@@ -123,23 +154,27 @@ def interrupted_time_series(series: pd.Series, launch, *, hac_lags: int | None =
     launch
         The first period of the initiative (a period on or after it is post).
     hac_lags
-        Newey–West lags; ``floor(4·(n/100)^(2/9))`` when ``None`` (the usual rule of thumb).
+        Newey–West lags; ``floor(4·(n/100)^(2/9))`` when ``None`` (the usual rule of thumb, ``n`` the periods fitted).
+    leave_out
+        Post-periods left out of the fit and of the average effect (e.g. the partly treated launch period).
     """
     series, post = split_at_launch(series, launch)
+    left = left_out_mask(series, post, leave_out)
     n = len(series)
-    if post.sum() < 2:
+    kept = ~left
+    if (post & kept).sum() < 2:
         raise DataError("a segmented regression needs at least two periods after the launch", parameter="launch")
-    lags = int(math.floor(4 * (n / 100) ** (2 / 9))) if hac_lags is None else int(hac_lags)
+    lags = int(math.floor(4 * (int(kept.sum()) / 100) ** (2 / 9))) if hac_lags is None else int(hac_lags)
     t = np.arange(n, dtype=float)
     since = np.where(post, t - t[post][0], 0.0)
     design = np.column_stack([np.ones(n), t, post.astype(float), since])
-    fitted = sm.OLS(series.to_numpy(), design).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
+    fitted = sm.OLS(series.to_numpy()[kept], design[kept]).fit(cov_type="HAC", cov_kwds={"maxlags": lags})
     params, covariance = np.asarray(fitted.params), np.asarray(fitted.cov_params())
     baseline = design[:, :2]
     counterfactual = baseline @ params[:2]
     band_se = np.sqrt(np.einsum("ij,jk,ik->i", baseline, covariance[:2, :2], baseline))
     z = normal_quantile(CONFIDENCE)
-    contrast = np.array([0.0, 0.0, 1.0, since[post].mean()])
+    contrast = np.array([0.0, 0.0, 1.0, since[post & kept].mean()])
     effect = float(contrast @ params)
     effect_se = math.sqrt(float(contrast @ covariance @ contrast))
     names = ["level", "trend", "level_change", "trend_change"]
@@ -154,6 +189,7 @@ def interrupted_time_series(series: pd.Series, launch, *, hac_lags: int | None =
         effect_se,
         f"segmented regression (HAC, {lags} lags)",
         parameters,
+        left,
     )
 
 
@@ -190,7 +226,12 @@ def forecast_covariance(results, horizon: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 def structural_counterfactual(
-    series: pd.Series, launch, *, level: str = "local linear trend", seasonal: int | None = None
+    series: pd.Series,
+    launch,
+    *,
+    level: str = "local linear trend",
+    seasonal: int | None = None,
+    leave_out: Sequence = (),
 ) -> InterruptedResult:
     """A structural time-series counterfactual: ``UnobservedComponents`` fitted on the pre-period, forecast after.
 
@@ -212,8 +253,11 @@ def structural_counterfactual(
         level"``, ``"random walk with drift"``, ….
     seasonal
         Periods of a seasonal cycle (e.g. 52 for weekly data over years), or ``None``.
+    leave_out
+        Post-periods left out of the average effect (still forecast and drawn; the pre-period fit is unchanged).
     """
     series, post = split_at_launch(series, launch)
+    left = left_out_mask(series, post, leave_out)
     pre = series.to_numpy()[~post]
     model = sm.tsa.UnobservedComponents(pre, level=level, seasonal=seasonal)
     fitted = model.fit(disp=False)
@@ -223,8 +267,9 @@ def structural_counterfactual(
     in_sample = np.asarray(fitted.fittedvalues)
     counterfactual = np.concatenate([in_sample, mean])
     band = np.concatenate([np.full(len(pre), np.nan), z * np.sqrt(np.diag(joint))])
-    effect = float(series.to_numpy()[post].mean() - mean.mean())
-    effect_se = math.sqrt(float(joint.sum())) / horizon
+    counted = ~left[post]  # the forecast periods in the average
+    effect = float(series.to_numpy()[post][counted].mean() - mean[counted].mean())
+    effect_se = math.sqrt(float(joint[np.ix_(counted, counted)].sum())) / int(counted.sum())
     parameters = pd.DataFrame(
         {"estimate": np.asarray(fitted.params)}, index=pd.Index(list(model.param_names), name="term")
     )
@@ -238,4 +283,5 @@ def structural_counterfactual(
         effect_se,
         f"structural time series ({level}{'' if seasonal is None else f', seasonal {seasonal}'})",
         parameters,
+        left,
     )
