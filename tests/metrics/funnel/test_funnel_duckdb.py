@@ -76,7 +76,7 @@ def test_when_random_event_logs_then_the_duckdb_path_equals_the_portable_path(da
     pd.testing.assert_frame_equal(fast, portable, check_dtype=False)
 
 
-def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch():
+def test_when_a_start_ties_then_each_breakdown_column_takes_its_own_smallest_value():
     events = frame(
         [
             ("u1", "s1", 0, "session_start", "mobile", "search", 1),
@@ -85,8 +85,9 @@ def test_when_a_start_ties_then_the_smallest_breakdown_value_is_the_first_touch(
             ("u1", "s1", 1, "view_item", "mobile", "search", 1),
         ]
     )
-    result = depths(events, STEPS, timedelta(seconds=1), ["device", "channel"], "user", portable=False)
-    assert result[["device", "channel", "depth"]].values.tolist() == [["desktop", "search", 2]]
+    # desktop is the smallest device and email the smallest channel, though no start has both
+    result = agreed_depths(events, STEPS, timedelta(seconds=1), ["device", "channel"])
+    assert result[["device", "channel", "depth"]].values.tolist() == [["desktop", "email", 2]]
 
 
 def test_when_there_are_too_many_steps_or_nanosecond_times_then_the_portable_path_is_used():
@@ -141,8 +142,8 @@ def test_when_breakdown_values_are_few_text_integers_or_booleans_then_they_are_c
 
 
 @pytest.mark.parametrize("coded", [True, False])
-def test_when_starts_tie_then_the_first_touch_is_the_smallest_tuple_of_values_on_both_paths(coded):
-    # each unit starts twice at the same time; the values compare column by column, a missing value last
+def test_when_starts_tie_then_each_column_of_the_first_touch_is_its_smallest_value_on_both_paths(coded):
+    # each unit starts two or three times at the same time; each column takes its smallest value, a missing one last
     events = frame(
         [
             ("u1", "s1", 0, "session_start", "mobile", "search", 2),
@@ -154,9 +155,13 @@ def test_when_starts_tie_then_the_first_touch_is_the_smallest_tuple_of_values_on
             ("u4", "s1", 0, "session_start", "mobile", "o'clock", 1),
             ("u4", "s1", 0, "session_start", "mobile", "o'clock", 1),  # differs only in paid: False < True
             ("u4", "s1", 1, "view_item", "mobile", "o'clock", 1),
+            ("u5", "s1", 0, "session_start", "mobile", "search", 1),
+            ("u5", "s1", 0, "session_start", "mobile", "email", None),  # email, yet the tier of the search start
+            ("u5", "s1", 0, "session_start", "mobile", "email", None),
         ]
     )
-    events["paid"] = pd.array([True, False, True, True, False, False, True, False, True], dtype="boolean")
+    paid = [True, False, True, True, False, False, True, False, True, None, None, True]
+    events["paid"] = pd.array(paid, dtype="boolean")
     by = ["device", "channel", "tier", "paid"]
 
     with mock.patch.object(duckdb_path, "MAX_CODED_VALUES", duckdb_path.MAX_CODED_VALUES if coded else 0):
@@ -167,6 +172,7 @@ def test_when_starts_tie_then_the_first_touch_is_the_smallest_tuple_of_values_on
         ["mobile", "search", 1, True, 1],
         ["desktop", "search", 2, False, 1],
         ["mobile", "o'clock", 1, False, 2],
+        ["mobile", "email", 1, True, 1],
     ]
 
 
@@ -197,5 +203,6 @@ def test_when_times_are_before_1970_then_the_coded_first_touch_still_works():
     )
     events["event_time"] = events["event_time"] - pd.DateOffset(years=60)
     fast = agreed_depths(events, STEPS, timedelta(seconds=1), ["device", "tier"])
-    assert fast[["device", "tier", "depth"]].values.tolist() == [["desktop", 2, 2]]
+    # tied starts (mobile, 1) and (desktop, 2): each column its smallest value
+    assert fast[["device", "tier", "depth"]].values.tolist() == [["desktop", 1, 2]]
     assert fast["first_step_time"].iloc[0].year < 1970

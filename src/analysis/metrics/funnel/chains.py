@@ -190,10 +190,12 @@ def _any_order(events: ir.Table, steps: Sequence[str], keys: list[str], interval
 
 
 def first_touch(events: ir.Table, first_step: str, by: Sequence[str], *, unit: str = "user") -> ir.Table:
-    """Each unit's first event of the funnel's first step, with its breakdown values.
+    """Each unit's first event of the funnel's first step, with its breakdown values (the unit's first touch).
 
-    Ties at the first timestamp are broken by the breakdown values themselves (smallest first), so every engine picks
-    the same row.
+    When several step-1 events share the unit's first time, each ``by`` column takes the smallest of their values on
+    its own, a missing value only when all are missing. A column's value therefore never depends on the other ``by``
+    columns (a breakdown summed from the funnel by several columns equals the funnel by that column alone), and every
+    engine picks the same values.
 
     Returns
     -------
@@ -206,13 +208,14 @@ def first_touch(events: ir.Table, first_step: str, by: Sequence[str], *, unit: s
     firsts = starts.group_by(keys).aggregate(first_step_time=starts[TIME].min())
     if not extra:
         return firsts
-    # a hash aggregate and join rather than a window over every start; only ties at the first time are ranked
+    # a hash aggregate and join rather than a window over every start; only ties at the first time are reduced
     at_first = starts.join(firsts, [*keys, starts[TIME] == firsts.first_step_time]).select(
         *keys, *extra, "first_step_time"
     )
-    rank = ibis.row_number().over(group_by=keys, order_by=extra)
-    ranked = at_first.mutate(_rank=rank)
-    return ranked.filter(ranked["_rank"] == 0).select(*keys, *extra, "first_step_time")
+    touched = at_first.group_by([*keys, "first_step_time"]).aggregate(
+        **{column: at_first[column].min() for column in extra}
+    )
+    return touched.select(*keys, *extra, "first_step_time")
 
 
 @contextmanager
@@ -235,7 +238,8 @@ def unit_chains(
     Yields
     ------
     ibis.Table
-        Unit keys, the ``by`` columns (values of the unit's first step-1 event), ``first_step_time`` and ``depth`` (int,
+        Unit keys, the ``by`` columns (first touch: values of the unit's first step-1 event, ties as in
+        :func:`first_touch`), ``first_step_time`` and ``depth`` (int,
         1 … len(steps): the deepest step reached by any chain within the window). With ``chain_times`` (``ordered`` and
         ``strict_order`` modes), also ``step_1_time`` … ``step_<k>_time``: the times of the chain that defines the depth
         (see the module docstring); null beyond the depth, and ``step_1_time`` is ``first_step_time`` at depth 1.

@@ -156,7 +156,10 @@ def funnel(
         Conversion window, inclusive: an event exactly ``window`` after its chain's step-1 event still counts.
         A ``timedelta`` or a string such as ``"7D"``.
     by
-        Breakdown column(s); each unit is counted under the values of its first step-1 event (first touch).
+        Breakdown column(s); each unit is counted under the values of its first step-1 event (first touch). When
+        several step-1 events share that first time, each column takes the smallest of their values on its own
+        (missing only when all are missing), so a unit's value in one column is the same whatever other columns
+        are asked.
     unit
         ``"user"`` or ``"session"`` (a session is ``user_id`` + ``session_id``).
     mode

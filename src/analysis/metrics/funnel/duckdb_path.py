@@ -19,12 +19,14 @@ hash aggregate and work inside each unit's own short list:
    in the short, time-ordered list of the step before (a filter per event; quadratic only in a unit's own reached
    events).
 
-The unit's breakdown values are those of its first step-1 event, ties at that time broken by the values themselves
-(smallest first, missing values last), as in :func:`analysis.metrics.funnel.chains.first_touch`. When every breakdown
-column is text, integer or boolean with at most 16 distinct values (segments, devices, channels, markets), one small
-query first lists those values; each is then coded by its rank, and the first touch is the minimum of one 128-bit
-integer, the packed event shifted left with the codes in the low bits. Otherwise it is the minimum of a struct (time,
-values): exact too, but it costs about twice as much, since a struct's minimum keeps a sort key per unit.
+The unit's breakdown values are those of its first step-1 event; when several start at that first time, each
+breakdown column takes the smallest of their values, missing last, on its own (the rule of
+:func:`analysis.metrics.funnel.chains.first_touch`: a column's value never depends on which other columns are asked).
+When every breakdown column is text, integer or boolean with at most 16 distinct values (segments, devices, channels,
+markets), one small query first lists those values; each is then coded by its rank, and a column's first touch is the
+minimum of one 128-bit integer, the packed start shifted left with the value's code in the low bits. Otherwise it is
+the minimum of a struct (start, value): exact too, but it costs about twice as much, since a struct's minimum keeps a
+sort key per unit.
 
 Only the ordered mode's depth is computed here; chain times, the other modes and other engines use the portable
 version. Tests compare the two on random event logs.
@@ -128,51 +130,48 @@ class _Touch:
     """How the aggregate finds each unit's first start and its breakdown values (see the module docstring).
 
     ``values`` holds, per breakdown column, its distinct non-null values in ascending order as SQL literals; ``None``
-    when the struct minimum is used instead.
+    when the struct minimum is used instead. Each breakdown column ``i`` has its own aggregate ``_touch_<i>``: the
+    minimum over the unit's starts of (packed start, value), so the start is the first one and the value the smallest
+    at that time (missing last) whichever other columns are asked; without breakdowns ``_touch`` is the first start.
     """
 
     columns: list[str]
     values: list[list[str]] | None
 
     def aggregate(self, packed: str) -> str:
-        """The aggregate column ``_touch`` (``NULL`` for a unit without a start)."""
+        """The aggregate columns (``NULL`` for a unit without a start)."""
         if not self.columns:
             return f"min({packed}) FILTER (WHERE _step = 0) AS _touch"
         if self.values is None:
-            fields = ", ".join([f"'t': {packed}", *(f"'b{i}': {_identifier(c)}" for i, c in enumerate(self.columns))])
-            return f"min({{{fields}}}) FILTER (WHERE _step = 0) AS _touch"
-        code = " | ".join(
-            f"(coalesce(list_position([{', '.join(values)}], {_identifier(column)}) - 1, {len(values)}) << {shift})"
-            for column, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
-        )
+            return ", ".join(
+                f"min({{'t': {packed}, 'b': {_identifier(column)}}}) FILTER (WHERE _step = 0) AS _touch_{i}"
+                for i, column in enumerate(self.columns)
+            )
         # times before 1970 pack to negative numbers, which DuckDB refuses to shift left: multiply instead
-        return f"min(CASE WHEN _step = 0 THEN ({packed})::HUGEINT * {2 ** self._bits()} | {code} END) AS _touch"
+        return ", ".join(
+            f"min(CASE WHEN _step = 0 THEN ({packed})::HUGEINT * {2 ** _code_bits(values)} | "
+            f"coalesce(list_position([{', '.join(values)}], {_identifier(column)}) - 1, {len(values)}) END) "
+            f"AS _touch_{i}"
+            for i, (column, values) in enumerate(zip(self.columns, self.values, strict=True))
+        )
 
     def start(self) -> str:
-        """The packed first start, from ``_touch``."""
+        """The packed first start, from the aggregate columns."""
         if not self.columns:
             return "_touch"
         if self.values is None:
-            return "_touch.t"
-        return f"(_touch >> {self._bits()})::BIGINT"
+            return "_touch_0.t"
+        return f"(_touch_0 >> {_code_bits(self.values[0])})::BIGINT"
 
     def shown(self) -> list[str]:
-        """The breakdown columns, from ``_touch``."""
+        """The breakdown columns, from the aggregate columns."""
         if self.values is None:
-            return [f"_touch.b{i} AS {_identifier(column)}" for i, column in enumerate(self.columns)]
+            return [f"_touch_{i}.b AS {_identifier(column)}" for i, column in enumerate(self.columns)]
         return [
-            f"[{', '.join([*values, 'NULL'])}][((_touch >> {shift}) & {(1 << _code_bits(values)) - 1})::BIGINT + 1] "
-            f"AS {_identifier(c)}"
-            for c, values, shift in zip(self.columns, self.values, self._shifts(), strict=True)
+            f"[{', '.join([*values, 'NULL'])}][(_touch_{i} & {(1 << _code_bits(values)) - 1})::BIGINT + 1] "
+            f"AS {_identifier(column)}"
+            for i, (column, values) in enumerate(zip(self.columns, self.values, strict=True))
         ]
-
-    def _shifts(self) -> list[int]:
-        """Bit offsets of the columns' codes, the first column highest, so codes compare like the tuple of values."""
-        widths = [_code_bits(values) for values in self.values or []]
-        return [sum(widths[i + 1 :]) for i in range(len(widths))]
-
-    def _bits(self) -> int:
-        return sum(_code_bits(values) for values in self.values or [])
 
 
 def _code_bits(values: list[str]) -> int:
@@ -200,7 +199,8 @@ def _first_touch(events: ir.Table, columns: list[str]) -> _Touch:
 
 
 def units_sql(source_sql: str, steps: list[str], keys: list[str], touch: _Touch, *, every_event: bool = False) -> str:
-    """``WITH`` clauses ending in ``ordered``: per unit with a start, ``_touch`` and ``_events``, its packed events.
+    """``WITH`` clauses ending in ``ordered``: per unit with a start, its ``_touch`` columns and ``_events``, its packed
+    events.
 
     Packed events are ``epoch_us * 16 + step`` in time order (ties by step). Only funnel events are kept, unless
     ``every_event``: then the other events are kept too, packed with step ``len(steps)``.
@@ -224,7 +224,7 @@ units AS (
 ),
 ordered AS (
   SELECT * EXCLUDE (_events), CASE WHEN {in_order} THEN _events ELSE list_sort(_events) END AS _events
-  FROM units WHERE _touch IS NOT NULL
+  FROM units WHERE {touch.start()} IS NOT NULL
 )"""
 
 

@@ -3,7 +3,9 @@
 
 It composes :mod:`analysis.metrics.funnel` so the engine runs each funnel once, broken down by every breakdown
 column together; each single breakdown is then a sum over the others. This is exact because a unit's breakdown
-values are those of its first step-1 event (first touch), so every unit sits in exactly one combination. The
+values are those of its first step-1 event (first touch), so every unit sits in exactly one combination, and because
+at tied first starts each column takes its own smallest value (:func:`analysis.metrics.funnel.chains.first_touch`),
+so a column's value does not depend on the others asked: each breakdown equals ``funnel(by=column)``. The
 weekly trend and the time to convert are groupings of the same per-unit result, so each unit's chains are walked
 once per analysis (cart abandonment, a different two-step funnel, walks its own).
 """
@@ -184,6 +186,9 @@ def _unit_results(
 def marginal_funnel(detailed: pd.DataFrame, by: list[str], steps: list[str]) -> pd.DataFrame:
     """The :func:`funnel` table by ``by`` from one computed by more columns (summing units over the others)."""
     summed = detailed.groupby([*by, "step_index"], dropna=False, sort=True)["units"].sum().reset_index()
+    for column in by:  # a groupby gives missing keys as float NaN: keep the column's type and missing marker
+        values = summed[column].astype(detailed[column].dtype)
+        summed[column] = values.where(values.notna(), None) if values.dtype == object else values
     following = summed.groupby(by, dropna=False)["units"].shift(-1) if by else summed["units"].shift(-1)
     # units reaching step d but not d+1 have depth d; the last step keeps everyone who reached it
     depth_counts = summed.assign(units=summed["units"] - following.fillna(0)).rename(columns={"step_index": "depth"})
