@@ -163,7 +163,7 @@ def readout_table(analysis: ExperimentAnalysis) -> Styler | pd.DataFrame:
                     analysis.readout["relative_lift_ci_low"], analysis.readout["relative_lift_ci_high"], strict=True
                 )
             ],
-            "adjusted p": [f"{p:.2g}" for p in analysis.readout["p_value_adjusted"]],
+            "adjusted p": [fmt.p_value(p) for p in analysis.readout["p_value_adjusted"]],
             "CUPED variance cut": [fmt.percent(v) for v in analysis.readout["variance_reduction"]],
             "real": ["yes" if r else "no" for r in analysis.readout["real"]],
         }
@@ -197,7 +197,7 @@ def segment_table(analysis: ExperimentAnalysis) -> Styler | pd.DataFrame:
                 )
             ],
             "BH-adjusted p": [
-                "–" if s else f"{p:.2g}"
+                "–" if s else fmt.p_value(p)
                 for s, p in zip(segments["too_small"], segments["p_value_adjusted"], strict=True)
             ],
             "real": ["yes" if r else "no" for r in segments["real"]],

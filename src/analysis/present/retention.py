@@ -64,8 +64,8 @@ def _p(row: pd.Series, tests: int) -> str:
     if not np.isfinite(row["p_value"]):
         return "no test possible"
     if tests > 1:
-        return f"p = {row['p_value_adjusted']:.2g} after Holm's correction for {tests} lines"
-    return f"p = {row['p_value']:.2g}"
+        return f"{fmt.p_text(row['p_value_adjusted'])} after Holm's correction for {tests} lines"
+    return fmt.p_text(row["p_value"])
 
 
 def _retention_sentences(analysis: RetentionAnalysis) -> list[str]:
@@ -253,7 +253,7 @@ def hazard_table(analysis: RetentionAnalysis) -> Styler | pd.DataFrame:
                 fmt.points_interval(lo, hi, 2)
                 for lo, hi in zip(change["difference_ci_low"], change["difference_ci_high"], strict=True)
             ],  # fmt: skip
-            "Holm p": [f"{p:.2g}" for p in change["p_value_adjusted"]],
+            "Holm p": [fmt.p_value(p) for p in change["p_value_adjusted"]],
             "real": ["yes" if r else "no" for r in change["real"]],
         },
         index="market",
