@@ -16,6 +16,7 @@ from analysis.contract import ALL_MARKETS
 from analysis.metrics.funnel import analyse_funnel
 from analysis.present import formatting as fmt
 from analysis.present import funnel as show
+from analysis.present.labels import column_label, value_label
 from analysis.scope import Scope
 from analysis.sources import load_tables, open_events
 
@@ -36,9 +37,9 @@ def source():
 
 def named_groups(sentence: str, table, column: str) -> set[str]:
     return {
-        str(row[column])
+        value_label(row[column])
         for _, row in table.iterrows()
-        if f" {row[column]} at {fmt.percent(row.rate)} (" in f" {sentence.split(': ', 1)[1]}"
+        if f" {value_label(row[column])} at {fmt.percent(row.rate)} (" in f" {sentence.split(': ', 1)[1]}"
     }
 
 
@@ -53,7 +54,7 @@ def test_when_a_market_report_is_built_then_every_sentence_names_exactly_the_tab
             table = show.tests_table(tests, column)
             real_in_table = set(table.index[table["real difference?"] == "yes"])
             shown, _ = show.shown_groups(tests)
-            about = [s for s in sentences if s.startswith(f"By {column}: ") and measure in s]
+            about = [s for s in sentences if s.startswith(f"By {column_label(column).lower()}: ") and measure in s]
             assert len(about) == 1, (market, column, measure, about)
             assert named_groups(about[0], shown, column) == real_in_table, (market, about[0])
             checked += 1

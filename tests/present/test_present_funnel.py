@@ -10,6 +10,8 @@ from helpers.funnel_reference import JOURNEYS, STEPS
 from helpers.oracles import wilson
 
 from analysis.metrics.funnel import analyse_funnel
+from analysis.metrics.funnel.timing import OVERALL
+from analysis.present import formatting as fmt
 from analysis.present import funnel as show
 from analysis.present.funnel import timing_sentences
 from analysis.scope import Scope
@@ -57,12 +59,12 @@ def test_when_groups_survive_holm_then_the_sentence_names_exactly_those_groups()
         too_small=[False, False, False, True],
     )
     assert show.group_differences_sentence(tests, "device", "cart abandonment") == (
-        "By device: cart abandonment really differs from the rest for mobile at 71.0% (95% CI 69.0–73.0%), "
-        "+7.0 pts vs the rest (Holm p < 0.001); desktop at 62.0% (95% CI 60.0–64.0%), -6.0 pts vs the rest "
+        "By device: cart abandonment really differs from the rest for Mobile at 71.0% (95% CI 69.0–73.0%), "
+        "+7.0 pts vs the rest (Holm p < 0.001); Desktop at 62.0% (95% CI 60.0–64.0%), -6.0 pts vs the rest "
         "(Holm p = 0.003); the other 1 group(s) are within the noise."
     )
     shown = show.tests_table(tests, "device")
-    named_real = {"desktop", "mobile"}
+    named_real = {"Desktop", "Mobile"}
     assert set(shown.index[shown["real difference?"] == "yes"]) == named_real
 
 
@@ -134,8 +136,9 @@ def test_when_tables_are_listed_then_there_is_one_per_breakdown_without_suppress
         }
     )
     table = show.tests_table(frame, "device")
-    assert table.index.tolist() == ["desktop", "mobile"]
-    assert table.loc["mobile"].tolist() == ["600", "15.0%", "12.0–18.0%", "+4.0 pts", "0.03", "yes"]
+    assert table.index.name == "Device"  # the reader's labels, not the codes
+    assert table.index.tolist() == ["Desktop", "Mobile"]
+    assert table.loc["Mobile"].tolist() == ["600", "15.0%", "12.0–18.0%", "+4.0 pts", "0.03", "yes"]
 
 
 def test_when_charts_are_drawn_then_each_presenter_returns_a_figure(analysis):
@@ -153,7 +156,11 @@ def test_when_charts_are_drawn_then_each_presenter_returns_a_figure(analysis):
         plt.close(figure)
     figure = show.plot_time_to_convert(analysis)
     labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
-    assert labels[0] == "0s–1min" and labels[-1].endswith("–1h")
+    heights = [bar.get_height() for bar in figure.axes[0].patches]
+    assert labels[0] == "0s–1min" and heights[-1] > 0  # from zero up to the last bin that holds units
+    histogram = analysis.timing.histogram
+    used = histogram[(histogram.to_step == OVERALL) & (histogram.units > 0)].iloc[-1]
+    assert labels[-1] == fmt.duration_range(used.bin_start_seconds, used.bin_end_seconds)
     plt.close(figure)
     assert analysis.window == timedelta(minutes=60)
 
@@ -178,3 +185,41 @@ def test_when_events_exist_but_none_starts_the_funnel_then_the_finding_says_no_u
     assert show.findings(analysis) == [
         "Scope: DE, 01 Mar 2025 to 31 Mar 2025. No user started the funnel, so there is nothing to analyse."
     ]
+
+
+def test_when_groups_are_compared_across_breakdowns_then_the_panels_share_one_scale_and_read_as_labels():
+    import matplotlib.pyplot as plt
+
+    common = {"too_small": [False, False], "trials": [500, 500]}
+    tests = {
+        "device": group_tests(device=["desktop", "mobile"], rate=[0.30, 0.33], **common),  # a 3-point gap
+        "channel": group_tests(channel=["paid_search", "email"], rate=[0.10, 0.33], **common),  # a 23-point gap
+    }
+    figure = show.plot_rates_by_group(tests, "Conversion", everyone=0.3)
+    axes = figure.axes
+    assert len({axis.get_xlim() for axis in axes}) == 1  # the 3-point gap looks 3 points wide in every panel
+    assert [axis.get_title() for axis in axes] == ["Device", "Channel"]
+    assert [tick.get_text() for tick in axes[1].get_yticklabels()] == ["Paid search", "E-mail"]
+    plt.close(figure)
+
+
+def test_when_the_funnel_is_drawn_then_the_share_continuing_sits_under_each_step_name_not_over_the_bars(analysis):
+    import matplotlib.pyplot as plt
+
+    figure = show.plot_funnel(analysis)
+    labels = [tick.get_text() for tick in figure.axes[0].get_xticklabels()]
+    second = analysis.overall.iloc[1]
+    assert labels[0] == "Visit"
+    assert labels[1] == f"{show.step_label(second.step)}\n{fmt.percent(second.conversion_from_previous, 0)} continue"
+    assert not [text for text in figure.axes[0].texts if "continue" in text.get_text()]
+    plt.close(figure)
+
+
+def test_when_codes_are_shown_to_a_reader_then_they_are_spelled_out_and_written_names_are_kept():
+    assert show.value_label("paid_search") == "Paid search"
+    assert show.value_label("mobile") == "Mobile"
+    assert show.value_label("Bargain hunter") == "Bargain hunter"
+    assert show.value_label("GB") == "GB"
+    assert show.value_label(None) == "None"  # the caller's missing marker stays as it is
+    assert show.column_label("segment") == "Personality segment"
+    assert show.column_label("age_band") == "Age band"

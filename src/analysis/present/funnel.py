@@ -9,10 +9,9 @@ from analysis.contract import ALL_MARKETS
 from analysis.metrics.funnel.journey import FunnelAnalysis
 from analysis.metrics.funnel.timing import OVERALL
 from analysis.present import formatting as fmt
-from analysis.present.labels import DEEPEST_STEP, step_label
+from analysis.present.labels import DEEPEST_STEP, column_label, step_label, value_label
 from analysis.present.theme import (
     BAR_COLOUR,
-    HIGHLIGHT_COLOUR,
     REFERENCE_COLOUR,
     SECOND_BAR_COLOUR,
     empty_figure,
@@ -116,21 +115,22 @@ def group_differences_sentence(tests: pd.DataFrame, column: str, measure: str) -
     """
     shown, _ = shown_groups(tests)
     real = shown[shown["significant"]].sort_values("difference", ascending=False)
+    by = column_label(column).lower()
     if shown.empty:
-        return f"By {column}: no group is large enough to compare {measure}."
+        return f"By {by}: no group is large enough to compare {measure}."
     if real.empty:
         return (
-            f"By {column}: no group's {measure} differs from the rest beyond the noise "
+            f"By {by}: no group's {measure} differs from the rest beyond the noise "
             f"({len(shown)} groups, each tested against the rest, Holm-corrected)."
         )
     named = "; ".join(
-        f"{row[column]} at {fmt.percent(row.rate)} ({fmt.interval(row.rate_ci_low, row.rate_ci_high)}), "
+        f"{value_label(row[column])} at {fmt.percent(row.rate)} ({fmt.interval(row.rate_ci_low, row.rate_ci_high)}), "
         f"{fmt.points(row.difference)} vs the rest (Holm {fmt.p_text(row.p_value_holm)})"
         for _, row in real.iterrows()
     )
     others = len(shown) - len(real)
     tail = f"; the other {others} group(s) are within the noise" if others else ""
-    return f"By {column}: {measure} really differs from the rest for {named}{tail}."
+    return f"By {by}: {measure} really differs from the rest for {named}{tail}."
 
 
 def timing_table(analysis: FunnelAnalysis) -> pd.DataFrame | str:
@@ -158,6 +158,9 @@ def plot_time_to_convert(analysis: FunnelAnalysis):
         return None
     histogram = analysis.timing.histogram
     overall = histogram[histogram.to_step == OVERALL]
+    reached = overall.index[overall.units > 0]
+    if len(reached):  # the empty bins after the last one with units only push the data into a corner
+        overall = overall.loc[: reached[-1]]
     labels = [
         fmt.duration_range(start, end)
         for start, end in zip(overall.bin_start_seconds, overall.bin_end_seconds, strict=True)
@@ -173,23 +176,23 @@ def plot_time_to_convert(analysis: FunnelAnalysis):
 
 
 def plot_funnel(analysis: FunnelAnalysis):
-    """Bars of units reaching each step, labelled with the share continuing from the previous step."""
+    """Bars of units reaching each step, each step's name saying the share that continued from the previous one.
+
+    The share goes under the step's name rather than over the bars, where it overprinted the taller ones.
+    """
     if not analysis.started:
         return empty_figure(nothing_to_analyse(analysis))
     overall = analysis.overall
-    figure, axis = plt.subplots(figsize=(9, 3.6))
-    labels = [step_label(step) for step in overall.step]
-    axis.bar(labels, overall.units, color=BAR_COLOUR)
+    figure, axis = plt.subplots(figsize=(9, 3.8))
+    labels = [
+        step_label(row.step) + (f"\n{fmt.percent(row.conversion_from_previous, 0)} continue" if position else "")
+        for position, row in enumerate(overall.itertuples())
+    ]
+    axis.bar(range(len(labels)), overall.units, color=BAR_COLOUR)
+    axis.set_xticks(range(len(labels)), labels)
+    axis.set_ylim(top=max(overall.units) * 1.12)  # room for the counts over the bars
     for position, row in enumerate(overall.itertuples()):
         axis.annotate(fmt.count(row.units), (position, row.units), ha="center", va="bottom", fontsize=9)
-        if position:
-            axis.annotate(
-                f"{fmt.percent(row.conversion_from_previous, 0)} continue",
-                (position - 0.5, max(overall.units) * 0.92),
-                ha="center",
-                fontsize=8,
-                color=HIGHLIGHT_COLOUR,
-            )
     axis.set_ylabel(f"{analysis.unit}s reaching the step")
     axis.set_title("Customer journey: where customers drop off")
     figure.tight_layout()
@@ -213,16 +216,20 @@ def plot_abandonment_by_group(analysis: FunnelAnalysis):
 
 
 def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str, everyone: float):
-    """One panel per breakdown: each large-enough group's rate with its 95% interval, ``everyone``'s rate dashed."""
-    figure, axes = plt.subplots(1, len(tests), figsize=(3.2 * len(tests) + 1, 3.4), squeeze=False)
+    """One panel per breakdown: each large-enough group's rate with its 95% interval, ``everyone``'s rate dashed.
+
+    The panels share one rate scale, so a gap between two devices and one between two segments look as large as
+    they are; groups and breakdowns carry the reader's labels.
+    """
+    figure, axes = plt.subplots(1, len(tests), figsize=(3.6 * len(tests) + 1, 3.4), squeeze=False, sharex=True)
     for axis, (column, frame) in zip(axes[0], tests.items(), strict=True):
         shown, _ = shown_groups(frame)
         shown = shown.sort_values("rate")
         errors = [shown.rate - shown.rate_ci_low, shown.rate_ci_high - shown.rate]
-        axis.errorbar(shown.rate, shown[column].astype(str), xerr=errors, fmt="o", capsize=3)
+        axis.errorbar(shown.rate, shown[column].map(value_label), xerr=errors, fmt="o", capsize=3)
         axis.axvline(everyone, linestyle="--", color=REFERENCE_COLOUR, linewidth=1)
         axis.xaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
-        axis.set_title(column)
+        axis.set_title(column_label(column))
     figure.suptitle(title)
     figure.tight_layout()
     return figure
@@ -259,7 +266,7 @@ def tests_table(tests: pd.DataFrame, column: str) -> pd.DataFrame:
     shown, _ = shown_groups(tests)
     return pd.DataFrame(
         {
-            column: shown[column].astype(str),
+            column_label(column): shown[column].map(value_label),
             "units": shown.trials.map(fmt.count),
             "rate": shown.rate.map(fmt.percent),
             "95% CI": [
@@ -269,4 +276,4 @@ def tests_table(tests: pd.DataFrame, column: str) -> pd.DataFrame:
             "p (Holm)": shown.p_value_holm.map(fmt.p_value),
             "real difference?": shown.significant.map({True: "yes", False: "no"}),
         }
-    ).set_index(column)
+    ).set_index(column_label(column))

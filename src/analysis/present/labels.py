@@ -59,3 +59,32 @@ CRITERION_LABELS = {
     "ivr": "Indulgence",
 }
 METHOD_LABELS = {"weighted_sum": "weighted sum", "topsis": "TOPSIS"}
+
+# The reader's names of the event columns a report breaks results down by, and of their coded values.
+COLUMN_LABELS = {
+    "segment": "Personality segment",
+    "device": "Device",
+    "channel": "Channel",
+    "market": "Market",
+    "variant": "Arm",
+}
+VALUE_LABELS = {"paid_search": "Paid search", "organic_search": "Organic search", "email": "E-mail"}
+
+
+def column_label(column: str) -> str:
+    """The reader's name of a breakdown column: ``'segment'`` -> ``'Personality segment'``; others spelled out."""
+    return COLUMN_LABELS.get(column, column.replace("_", " ").capitalize())
+
+
+def value_label(value: object) -> str:
+    """The reader's name of a coded group value: ``'paid_search'`` -> ``'Paid search'``.
+
+    Codes (lower case with underscores) are spelled out; values already written for people (``'Bargain hunter'``,
+    ``'GB'``) and missing values (``'None'``, ``'nan'``, shown as the caller renders them) are kept as they are.
+    """
+    text = str(value)
+    if text in VALUE_LABELS:
+        return VALUE_LABELS[text]
+    if text.islower() and text not in ("none", "nan"):
+        return text.replace("_", " ").capitalize()
+    return text
