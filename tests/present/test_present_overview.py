@@ -202,3 +202,26 @@ def test_when_the_run_validated_the_data_once_then_the_summary_says_when(tmp_pat
         "\n\nChecked once for the run at 2026-11-30 09:05 UTC; the files have not changed since."
     )
     assert "Checked once" not in show.validation_summary(analysis_of(RISE, validation=fresh)).data
+
+
+def test_when_an_initiative_launched_inside_the_charted_periods_then_every_panel_marks_it_and_only_it():
+    import matplotlib.pyplot as plt
+
+    analysis = analysis_of(RISE)
+    initiatives = pd.DataFrame(
+        {
+            "initiative_id": ["INI-001"] * 3,
+            "name": ["Personalised journeys"] * 3,
+            "market": ["DE", "FR", "JP"],
+            "launch_date": pd.to_datetime(["2025-01-15", "2026-04-01", None]),  # inside, after the chart, never
+            "target_kpi": ["conversion_rate"] * 3,
+            "target_low": [0.15] * 3,
+            "target_high": [0.2] * 3,
+        }
+    )
+    figure = show.plot_kpis(OverviewAnalysis(**{**analysis.__dict__, "initiatives": initiatives}))
+    for axis in figure.axes:
+        assert [text.get_text() for text in axis.texts] == ["DE launch"]
+        marked = [line.get_xdata()[0] for line in axis.lines if line.get_linestyle() == "--"]
+        assert len(marked) == 1
+    plt.close(figure)

@@ -12,7 +12,7 @@ from analysis.contract import ALL_MARKETS
 from analysis.metrics.overview import OverviewAnalysis
 from analysis.present import formatting as fmt
 from analysis.present.findings import escape
-from analysis.present.theme import small_multiples
+from analysis.present.theme import mark_launches, small_multiples
 
 
 def findings(analysis: OverviewAnalysis) -> list[str]:
@@ -192,6 +192,8 @@ def plot_kpis(analysis: OverviewAnalysis):
             axis.yaxis.set_major_formatter(lambda value, _: fmt.percent(value))
         axis.set_title(title)
         axis.set_ylim(bottom=0)
+        launches = zip(analysis.initiatives["market"], analysis.initiatives["launch_date"], strict=True)
+        mark_launches(axis, launches, kpis.period.min(), kpis.period.max())
     figure.autofmt_xdate()
     figure.tight_layout()
     return figure

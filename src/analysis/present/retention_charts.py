@@ -18,6 +18,7 @@ from analysis.present.theme import (
     REFERENCE_COLOUR,
     accent_colours,
     empty_figure,
+    mark_launches,
     small_multiples,
 )
 
@@ -171,14 +172,9 @@ def _quarterly_line(analysis: RetentionAnalysis, line: pd.DataFrame, column: str
 
 
 def _launch_markers(axis, analysis: RetentionAnalysis, moments: pd.Series) -> None:
-    launched = analysis.launches.dropna(subset=["launch_date"])
-    first, last = moments.min(), moments.max() + pd.DateOffset(months=3)
-    for row in launched.itertuples():
-        day = pd.Timestamp(row.launch_date)
-        if first <= day <= last:
-            axis.axvline(day, color=REFERENCE_COLOUR, ls="--", lw=1)
-            axis.annotate(f"{row.market} launch", (day, 1), xycoords=("data", "axes fraction"), rotation=90,
-                          fontsize=8, color=REFERENCE_COLOUR, va="top", ha="right")  # fmt: skip
+    launched = analysis.launches
+    pairs = zip(launched["market"], launched["launch_date"], strict=True)
+    mark_launches(axis, pairs, moments.min(), moments.max() + pd.DateOffset(months=3))
 
 
 def _colours(count: int) -> list:

@@ -126,3 +126,36 @@ def empty_figure(message: str, height: float = 2.0):
     axis.text(0.5, 0.5, message, ha="center", va="center", fontsize=11, color=REFERENCE_COLOUR, wrap=True)
     axis.set_axis_off()
     return figure
+
+
+def mark_launches(axis, launches, first=None, last=None) -> int:
+    """Mark each launch on a time chart: a dashed reference line and a small upright label ("US launch").
+
+    Parameters
+    ----------
+    axis
+        The matplotlib axis of a chart whose x axis holds dates.
+    launches
+        ``(label, day)`` pairs, e.g. ``[("US", date(2025, 10, 1))]``; missing days (never launched) are skipped.
+    first, last
+        The span the chart covers; launches outside it are not drawn (None: no bound).
+
+    Returns
+    -------
+    int
+        How many launches were drawn.
+    """
+    import pandas as pd  # only charts with dates need it, and every such chart has already imported it
+
+    drawn = 0
+    for label, day in launches:
+        if day is None or pd.isna(day):
+            continue
+        moment = pd.Timestamp(day)
+        if (first is not None and moment < pd.Timestamp(first)) or (last is not None and moment > pd.Timestamp(last)):
+            continue
+        axis.axvline(moment, color=REFERENCE_COLOUR, ls="--", lw=1)
+        axis.annotate(f"{label} launch", (moment, 1), xycoords=("data", "axes fraction"), rotation=90,
+                      fontsize=8, color=REFERENCE_COLOUR, va="top", ha="right")  # fmt: skip
+        drawn += 1
+    return drawn
