@@ -17,6 +17,8 @@ import matplotlib.pyplot as plt
 from cycler import cycler
 from matplotlib.colors import to_rgb
 
+from analysis.present.capture import capture_tables_and_charts
+
 PALETTE = "colorblind"  # the theme's colour cycle: lines, points and error bars
 ACCENT_PALETTE = "deep"  # seaborn palette of fixed-role colours: bars and stacked parts of a whole
 BAR_COLOUR = "#4C72B0"  # deep blue: counts per category
@@ -108,6 +110,7 @@ def use_report_theme() -> None:
         set_matplotlib_formats("png", bbox_inches="tight")
     except ImportError:  # outside IPython there is nothing to configure
         pass
+    capture_tables_and_charts()  # tables and charts as data too, for the run's exports (after the formats above)
 
 
 def small_multiples(count: int, columns: int = 2, height: float = 2.8):
