@@ -156,7 +156,7 @@ class Results:
 def build_results(
     kind: str,
     market: str,
-    headline: str,
+    headline: str | None = None,
     *,
     kpis: Iterable[Kpi] = (),
     verdicts: Iterable[Verdict] = (),
@@ -165,13 +165,14 @@ def build_results(
     charts: Iterable[str] = (),
 ) -> Results:
     """The :class:`Results` of a report (see :func:`record_results` for the parameters)."""
+    sentences = tuple(str(sentence) for sentence in findings)
     return Results(
         kind=str(kind),
         market=str(market),
-        headline=str(headline),
+        headline=str(headline) if headline is not None else next(iter(sentences), ""),
         kpis=tuple(kpis),
         verdicts=tuple(verdicts),
-        findings=tuple(str(sentence) for sentence in findings),
+        findings=sentences,
         tables=tuple(str(table) for table in tables),
         charts=tuple(str(chart) for chart in charts),
     )
@@ -180,7 +181,7 @@ def build_results(
 def record_results(
     kind: str,
     market: str,
-    headline: str,
+    headline: str | None = None,
     *,
     kpis: Iterable[Kpi] = (),
     verdicts: Iterable[Verdict] = (),
@@ -200,7 +201,7 @@ def record_results(
     market
         the report's market parameter (a code or ``"ALL"``); upper-cased.
     headline
-        the sentence the index shows for the report, usually its first finding.
+        the sentence the index shows for the report; the first of ``findings`` when None.
     kpis, verdicts
         :class:`Kpi` and :class:`Verdict` records, their texts as the report prints them.
     findings
@@ -236,3 +237,77 @@ def _number(value: object, name: str) -> float | None:
 def _known(record_type: type, values: Mapping[str, Any]) -> dict[str, Any]:
     names = record_type.__dataclass_fields__
     return {name: value for name, value in values.items() if name in names}
+
+
+def funnel_kpis(analysis: Any) -> list[Kpi]:
+    """The funnel report's headline KPIs, as its findings print them: conversion from the first to the last step
+    and cart abandonment, each with its Wilson 95% interval (none when no unit started the funnel)."""
+    from analysis.present import formatting as fmt
+    from analysis.present.labels import kpi_label
+
+    if analysis.started == 0:
+        return []
+    last = analysis.overall.iloc[-1]
+    kpis = [
+        Kpi(
+            "conversion_rate",
+            kpi_label("conversion_rate"),
+            fmt.percent(last.conversion_from_first),
+            last.conversion_from_first,
+            last.conversion_from_first_ci_low,
+            last.conversion_from_first_ci_high,
+            fmt.interval(last.conversion_from_first_ci_low, last.conversion_from_first_ci_high),
+        )
+    ]
+    carts = analysis.abandonment_overall.iloc[0]
+    if carts.trials:
+        kpis.append(
+            Kpi(
+                "cart_abandonment_rate",
+                kpi_label("cart_abandonment_rate"),
+                fmt.percent(carts.rate),
+                carts.rate,
+                carts.rate_ci_low,
+                carts.rate_ci_high,
+                fmt.interval(carts.rate_ci_low, carts.rate_ci_high),
+            )
+        )
+    return kpis
+
+
+def overview_kpis(analysis: Any) -> list[Kpi]:
+    """The data overview's totals as its findings print them: orders, sessions, session conversion, revenue."""
+    from analysis.present import formatting as fmt
+
+    if analysis.empty:
+        return []
+    totals = analysis.totals
+    kpis = [
+        Kpi("orders", "Orders", fmt.count(totals["orders"]), totals["orders"]),
+        Kpi("sessions", "Sessions", fmt.count(totals["sessions"]), totals["sessions"]),
+    ]
+    if totals["sessions"]:
+        rate = totals["conversion_rate"]
+        kpis.append(Kpi("session_conversion_rate", "Session conversion", fmt.percent(rate, 2), rate))
+    if totals["currency"] is not None:
+        revenue = totals["revenue"]
+        kpis.append(Kpi("revenue", "Revenue", fmt.money(revenue, totals["currency"]), revenue))
+    return kpis
+
+
+def impact_verdicts(analysis: Any) -> list[Verdict]:
+    """Each initiative KPI with a target: its effect (as the findings print it) and the verdict against the target."""
+    from analysis.present import impact
+    from analysis.present.labels import kpi_label
+
+    return [
+        Verdict(
+            row["kpi"],
+            kpi_label(row["kpi"]),
+            row["verdict"],
+            impact.effect_text(analysis, row),
+            impact.target_text(row["target_low"], row["target_high"]),
+        )
+        for _, row in impact.in_kpi_order(analysis.effects).iterrows()
+        if row["verdict"] in VERDICTS
+    ]
