@@ -27,6 +27,7 @@ from typing import Any
 import nbformat
 
 from analysis.config import KERNEL_NAME, PROJECT_ROOT
+from analysis.pipeline.engine import kernel_environment
 from analysis.pipeline.files import path_inside, safe_name, temporary_sibling, write_atomically
 from analysis.pipeline.kernels import ReportKernelManager, finish_exits
 from analysis.pipeline.paths import PathScrubber
@@ -216,20 +217,21 @@ def _execute(task: ReportTask, output: Path) -> NotebookError | None:
     error = None
     for _ in range(KERNEL_START_ATTEMPTS):
         try:
-            papermill.execute_notebook(
-                report.notebook_path,
-                output,
-                parameters=report.parameters,
-                kernel_name=kernel_name,
-                cwd=PROJECT_ROOT,  # a relative data_dir is relative to the project root
-                progress_bar=False,
-                # one write when the notebook ends (or fails), not two per cell: the run shows no partial notebooks
-                request_save_on_cell_execute=False,
-                kernel_manager_class=ReportKernelManager,
-                start_timeout=KERNEL_START_TIMEOUT_SECONDS,
-                execution_timeout=CELL_TIMEOUT_SECONDS,
-                extra_arguments=KERNEL_ARGUMENTS,
-            )
+            with kernel_environment(report.environment):  # the kernel inherits it (the Spark settings of a run)
+                papermill.execute_notebook(
+                    report.notebook_path,
+                    output,
+                    parameters=report.parameters,
+                    kernel_name=kernel_name,
+                    cwd=PROJECT_ROOT,  # a relative data_dir is relative to the project root
+                    progress_bar=False,
+                    # one write when the notebook ends (or fails), not two per cell: the run shows no partial notebooks
+                    request_save_on_cell_execute=False,
+                    kernel_manager_class=ReportKernelManager,
+                    start_timeout=KERNEL_START_TIMEOUT_SECONDS,
+                    execution_timeout=CELL_TIMEOUT_SECONDS,
+                    extra_arguments=KERNEL_ARGUMENTS,
+                )
             return None
         except PapermillExecutionError as failure:
             return NotebookError(failure.ename, failure.evalue, failure.exec_count)

@@ -7,7 +7,7 @@ at once, each naming the key path in the file, the offending value and what woul
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,6 +26,7 @@ from pydantic import (
 from analysis import errors
 from analysis.contract import ALL_MARKETS, ISO_ALPHA2
 from analysis.pipeline.checks import ParameterProblem, check_against_files, market_code
+from analysis.pipeline.engine import CatalogTables, Engine, SparkConfig, engine_environment, engine_parameters
 from analysis.pipeline.files import SAFE_NAME
 from analysis.pipeline.paths import parameter_path
 
@@ -130,7 +131,12 @@ class NotebookSpec(_ConfigModel):
 
 
 class RunConfig(_ConfigModel):
-    """A validated ``workbook.yml``; :func:`load_run_config` makes its folders absolute."""
+    """A validated ``workbook.yml``; :func:`load_run_config` makes its folders absolute.
+
+    ``engine`` is where the notebooks read their tables: ``duckdb`` (in process, the default) or ``pyspark`` (a
+    Spark session with the ``spark`` block's master and settings, reading the data folder, or for the tables named
+    in ``tables`` the Spark catalog's tables); see :mod:`analysis.pipeline.engine`.
+    """
 
     data_dir: Path
     reports_dir: Path = Path("reports")
@@ -138,6 +144,18 @@ class RunConfig(_ConfigModel):
     period: Period
     markets: list[MarketCode] = Field(min_length=1)
     notebooks: list[NotebookSpec] = Field(min_length=1)
+    engine: Engine = "duckdb"
+    spark: SparkConfig = Field(default_factory=SparkConfig)
+    tables: CatalogTables = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _catalog_tables_need_spark(self) -> RunConfig:
+        if self.tables and self.engine != "pyspark":
+            raise ValueError(
+                f"tables: catalog tables {sorted(self.tables)} are read only with engine: pyspark "
+                f"(engine is {self.engine}; remove tables or set engine: pyspark)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _notebook_markets_are_run_markets(self) -> RunConfig:
@@ -156,12 +174,16 @@ class RunConfig(_ConfigModel):
 
 @dataclass(frozen=True)
 class PlannedReport:
-    """One report to make: a notebook executed with parameters for one market (or ``ALL``)."""
+    """One report to make: a notebook executed with parameters for one market (or ``ALL``).
+
+    ``environment`` holds the variables its kernel is started with (the Spark settings of a run on Spark).
+    """
 
     notebook: str
     market: str
     notebook_path: Path
     parameters: dict[str, Any]
+    environment: dict[str, str] = field(default_factory=dict)
 
 
 def load_run_config(path: Path) -> RunConfig:
@@ -225,6 +247,7 @@ def plan_reports(
     if problems:
         raise ConfigError("selection", problems)
     chosen_markets = [market for market in config.markets if markets is None or market in markets]
+    environment = engine_environment(config.engine, config.spark, config.tables)
     plan = []
     for spec in config.notebooks:
         if notebooks is not None and spec.notebook not in notebooks:
@@ -238,10 +261,11 @@ def plan_reports(
                 "end_date": config.period.end.isoformat(),
                 # relative to the project when inside it: kernels run at the project root (see paths.py)
                 "data_dir": parameter_path(config.data_dir),
+                **engine_parameters(config.engine),
                 **spec.parameters,
             }
             notebook_path = Path(config.notebooks_dir) / f"{spec.notebook}.ipynb"
-            plan.append(PlannedReport(spec.notebook, market, notebook_path, parameters))
+            plan.append(PlannedReport(spec.notebook, market, notebook_path, parameters, dict(environment)))
     return plan
 
 
@@ -296,4 +320,6 @@ def _valid_keys(parent: tuple[str | int, ...]) -> list[str]:
         model = Period
     elif names[-1:] == ["notebooks"]:
         model = NotebookSpec
+    elif names[-1:] == ["spark"]:
+        model = SparkConfig
     return list(model.model_fields)

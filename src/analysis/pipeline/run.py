@@ -98,8 +98,9 @@ def run_reports(
         if the reports folder cannot be written (read-only, full, not a folder).
     DataPreparationError
         if the data folder cannot be prepared (:func:`analysis.sources.prepare_data`, called once before any kernel
-        starts so that the reports share its stored validation and per-market copy of the events); nothing of the
-        run is written then, and earlier runs are untouched.
+        starts so that the reports share its stored validation and per-market copy of the events; only on DuckDB,
+        whose copy it is: with ``engine: pyspark`` each report reads the data folder); nothing of the run is written
+        then, and earlier runs are untouched.
     """
     plan = plan_reports(config, markets=markets, notebooks=notebooks)
     jobs = jobs if jobs is not None else (os.cpu_count() or 1)
@@ -115,7 +116,8 @@ def run_reports(
         safe_name(report.notebook, what="notebook")
         safe_name(report.market, what="market")
     reports_dir = Path(config.reports_dir)
-    preparation = prepare_run_data(Path(config.data_dir)) if plan else {}
+    # the prepared copy is DuckDB's: on Spark each report reads the data folder (or the catalog) itself
+    preparation = prepare_run_data(Path(config.data_dir)) if plan and config.engine == "duckdb" else {}
     started = datetime.now(UTC)
     with _reports_folder(reports_dir):
         reports_dir.mkdir(parents=True, exist_ok=True)

@@ -1,11 +1,14 @@
 """The one place that creates a backend connection, and the one place that holds the engine's settings.
 
 Every setting goes to DuckDB when the connection is created (its own ``config`` options), so no module changes the
-settings of a connection afterwards, and a connection a caller passes in is used as it is.
+settings of a connection afterwards, and a connection a caller passes in is used as it is. :func:`open_engine` is what
+a notebook calls: in-process DuckDB by default, or a Spark session (:mod:`analysis.sources.spark`).
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
 import ibis
@@ -19,6 +22,60 @@ from analysis.errors import ParameterError
 ENGINE_SETTINGS: dict[str, Any] = {"lambda_syntax": "ENABLE_SINGLE_ARROW"}
 
 _SIZE_UNITS = "KMGTIB"
+
+# The engines a notebook or a run may name; the first is the default.
+ENGINES = ("duckdb", "pyspark")
+ENGINE_ENVIRONMENT = "WORKBOOK_ENGINE"
+
+
+def resolve_engine(engine: str = "") -> str:
+    """The engine a notebook uses: its ``engine`` parameter, else $WORKBOOK_ENGINE, else ``duckdb``.
+
+    Raises
+    ------
+    ParameterError
+        if the engine is not one of :data:`ENGINES` (parameter ``engine``).
+    """
+    chosen = (engine or os.environ.get(ENGINE_ENVIRONMENT) or ENGINES[0]).strip().lower()
+    if chosen not in ENGINES:
+        source = "" if engine else f" (from ${ENGINE_ENVIRONMENT})"
+        raise ParameterError(
+            f"engine {engine or os.environ.get(ENGINE_ENVIRONMENT)!r}{source} is not an engine the workbook runs on; "
+            f"valid: {', '.join(ENGINES)}",
+            parameter="engine",
+            value=engine or os.environ.get(ENGINE_ENVIRONMENT),
+            valid=list(ENGINES),
+        )
+    return chosen
+
+
+def open_engine(engine: str = "", *, spark: Mapping[str, Any] | None = None) -> ibis.BaseBackend:
+    """The backend a notebook reads its tables on: DuckDB in process, or a Spark session.
+
+    Parameters
+    ----------
+    engine
+        ``"duckdb"`` or ``"pyspark"``; empty means $WORKBOOK_ENGINE, else ``"duckdb"`` (:func:`resolve_engine`).
+    spark
+        for ``pyspark``: ``{"master": "local[*]", "settings": {...}}``; None means $WORKBOOK_SPARK, else a local
+        session on every core (:func:`analysis.sources.spark.spark_options`). Ignored for DuckDB.
+
+    Returns
+    -------
+    ibis.BaseBackend
+        :func:`connect`'s DuckDB backend, or :func:`analysis.sources.spark.connect_spark`'s Spark backend (UTC
+        session time). Pass it to :func:`analysis.sources.load_tables` and the other readers as ``con``.
+
+    Raises
+    ------
+    ParameterError
+        for an unknown engine, malformed Spark settings, or ``pyspark`` when pyspark is not installed.
+    """
+    if resolve_engine(engine) == "duckdb":
+        return connect()
+    from analysis.sources.spark import connect_spark  # pyspark is optional: imported only for Spark
+
+    return connect_spark(spark)
 
 
 def connect(

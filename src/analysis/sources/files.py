@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from analysis import contract
 from analysis.errors import DataFileError
 from analysis.sources.cache import prepared_events
 from analysis.sources.connection import connect
+from analysis.sources.spark import catalog_tables, read_catalog_table, spark_instant_columns
 
 SUFFIXES = (".parquet", ".csv")
 
@@ -138,6 +140,7 @@ def conform(table: ibis.Table, name: str) -> ibis.Table:
     """
     schema = contract.schema_for(name)
     casts = {}
+    instants: set[str] | None = None  # Spark's instant columns, looked up once, only when needed
     for column, spec in schema.columns.items():
         if column not in table.columns:
             continue
@@ -147,6 +150,11 @@ def conform(table: ibis.Table, name: str) -> ibis.Table:
             casts[column] = table[column].cast(dt.Timestamp(scale=6))
         elif want == "utc_timestamp" and have.is_timestamp() and have.timezone is not None:
             casts[column] = table[column].cast(dt.Timestamp(timezone="UTC", scale=6))
+        elif want == "utc_timestamp" and have.is_timestamp():
+            # Ibis shows Spark's instants without a time zone; they are UTC instants, a naive timestamp is not
+            instants = spark_instant_columns(table) if instants is None else instants
+            if column in instants:
+                casts[column] = table[column].cast(dt.Timestamp(timezone="UTC", scale=6))
         elif want == "floating" and have.is_integer():
             casts[column] = table[column].cast("float64")
         elif want == "integer" and have.is_floating():
@@ -183,7 +191,13 @@ def type_matches(family: str, have: dt.DataType) -> bool:
     return checks[family]
 
 
-def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None) -> dict[str, ibis.Table]:
+def load_tables(
+    data_dir: Path | str,
+    con=None,
+    tables: list[str] | None = None,
+    *,
+    catalog: Mapping[str, str] | None = None,
+) -> dict[str, ibis.Table]:
     """Every contract table present in ``data_dir`` as an Ibis table on ``con`` (a new DuckDB backend if None).
 
     Nothing is read into memory: the tables are views over the files. Use :func:`validate_data_dir` to check them.
@@ -200,13 +214,20 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
         one, and only one, when None.
     tables
         only these tables (each must be present); all present ones when None.
+    catalog
+        contract tables read from named tables of ``con``'s catalog instead of files, e.g. ``{"events":
+        "db.events"}`` (``table``, ``database.table`` or ``catalog.database.table``); any table not named is read
+        from ``data_dir``. None means $WORKBOOK_TABLES (:func:`analysis.sources.spark.catalog_tables`), else none.
     """
     con = con if con is not None else connect()
+    catalog = catalog_tables(catalog)
+    for name in catalog:
+        contract.schema_for(name)  # unknown table names fail with the list of known ones
     files = find_table_files(data_dir)
-    wanted = list(files) if tables is None else list(tables)
+    wanted = list(dict.fromkeys([*files, *catalog])) if tables is None else list(tables)
     for name in wanted:
         contract.schema_for(name)  # unknown table names fail with the list of known ones
-        if name not in files:
+        if name not in files and name not in catalog:
             raise DataFileError(
                 f"{data_dir}: table {name!r} not found (looked for {name}.parquet, {name}.csv, {name}/*.parquet)",
                 file=data_dir,
@@ -215,6 +236,22 @@ def load_tables(data_dir: Path | str, con=None, tables: list[str] | None = None)
             )
     loaded = {}
     for name in wanted:
+        if name in catalog:
+            loaded[name] = conform(_catalog_table(con, name, catalog[name]), name)
+            continue
         prepared = prepared_events(data_dir, con) if name == "events" else None
         loaded[name] = conform(prepared if prepared is not None else read_table(files[name], con), name)
     return loaded
+
+
+def _catalog_table(con, name: str, qualified_name: str) -> ibis.Table:
+    try:
+        return read_catalog_table(con, qualified_name)
+    except Exception as error:  # the engine's own message says what is missing; we add which table was meant
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise DataFileError(
+            f"catalog table {qualified_name!r} (the {name} table) cannot be read ({reason})",
+            file=qualified_name,
+            value=qualified_name,
+            valid="a table of the engine's catalog, e.g. db.events",
+        ) from error
