@@ -173,3 +173,57 @@ def escape(text: str) -> str:
 
 def strip(cell: str) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", cell).split())
+
+
+RECORDING_CELL = (
+    "from analysis.present.results import Kpi, record_results\n"
+    "orders = {'DE': '1,204', 'FR': '980'}[market]\n"
+    "record_results('orders', market, findings=[f'{orders} orders in {market} <b>so far</b>.'],\n"
+    "               kpis=[Kpi('orders', 'Orders', orders)])"
+)
+RUN_CONFIG = """\
+data_dir: data
+reports_dir: reports
+period: {start: 2025-01-01, end: 2025-03-31}
+markets: [DE, FR]
+notebooks:
+  - notebook: orders
+"""
+
+
+@pytest.mark.slow
+def test_when_a_run_executes_notebooks_that_record_results_then_its_summary_and_index_show_them(tmp_path):
+    from helpers.pipeline_notebooks import write_project
+
+    from analysis.pipeline import load_run_config, run_reports
+
+    config = load_run_config(write_project(tmp_path, {"orders": ["## Orders", RECORDING_CELL]}, RUN_CONFIG))
+    run = run_reports(config, jobs=1, progress=lambda line: None)
+
+    summary, index = (run.run_dir / SUMMARY).read_text(), (run.run_dir / "index.html").read_text()
+    report = (run.run_dir / "orders" / "DE.html").read_text()
+    assert [result.status for result in run.results] == ["ok", "ok"]
+    assert '<p class="headline">1,204 orders in DE &lt;b&gt;so far&lt;/b&gt;.</p>' in summary
+    assert '<a href="orders/DE.html">1,204</a>' in summary and '<a href="orders/FR.html">980</a>' in summary
+    assert '<span class="headline">980 orders in FR &lt;b&gt;so far&lt;/b&gt;.</span>' in index
+    assert "so far" not in report and '<a href="../summary.html">' in report
+
+
+@pytest.mark.slow
+def test_when_the_summary_and_index_are_opened_in_a_browser_then_no_payload_runs_and_it_shows_as_text(run):
+    from playwright.sync_api import sync_playwright
+
+    chromium = Path("/usr/bin/chromium")
+    if not chromium.exists():
+        pytest.fail(f"{chromium} not found: install the Debian package chromium (apt-get install -y chromium)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), headless=True, args=["--no-sandbox"])
+        try:
+            for page_path in (run / SUMMARY, run / "index.html", run.parent / "index.html"):
+                page = browser.new_page()
+                page.goto(page_path.as_uri())
+                assert page.evaluate("window.__pwned") is None, page_path
+                assert SCRIPT in page.inner_text("body"), page_path
+                page.close()
+        finally:
+            browser.close()
