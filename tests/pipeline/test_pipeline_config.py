@@ -84,7 +84,8 @@ def test_when_key_is_unknown_then_error_names_it_and_the_valid_keys(tmp_path):
     path = project(tmp_path, GOOD + "colour: blue\n")
 
     assert problems_of(path) == [
-        "colour: unknown key (valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks)"
+        "colour: unknown key (valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, "
+        "spark, tables)"
     ]
 
 
@@ -226,7 +227,8 @@ def test_when_file_is_not_a_mapping_then_error_names_the_expected_keys(tmp_path)
     path.write_text("- data_dir\n")
 
     assert problems_of(path) == [
-        "expected a mapping with keys data_dir, reports_dir, notebooks_dir, period, markets, notebooks; got list"
+        "expected a mapping with keys data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, spark, "
+        "tables; got list"
     ]
 
 
