@@ -77,6 +77,16 @@ def _import_benchmarks(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from analysis.pipeline.export import export_run
+    from analysis.pipeline.paths import parameter_path
+
+    both = not (args.xlsx or args.pptx)  # neither asked: both
+    for path in export_run(args.run, args.reports_dir, xlsx=args.xlsx or both, pptx=args.pptx or both, out=args.out):
+        print(parameter_path(path))  # relative to the project when inside it
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The ``workbook`` argument parser; each subcommand stores its handler as ``handler``."""
     parser = argparse.ArgumentParser(prog=PROGRAM, description="E-commerce strategy workbook")
@@ -105,6 +115,14 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--mapping", type=Path, required=True, help="YAML: which columns hold company, period, KPIs")
     sheet.add_argument("--out", type=Path, required=True, help="the client's data folder (benchmarks.csv is merged)")
     sheet.set_defaults(handler=_import_benchmarks)
+
+    export = commands.add_parser("export", help="write a run's tables to Excel and its findings to PowerPoint")
+    export.add_argument("run", help="a run id, a run's folder, or 'latest'")
+    export.add_argument("--xlsx", action="store_true", help="one sheet per table, a contents and a provenance sheet")
+    export.add_argument("--pptx", action="store_true", help="a slide per report's findings and a verdict scorecard")
+    export.add_argument("--out", type=Path, default=None, help="output folder (default: the run's folder)")
+    export.add_argument("--reports-dir", type=Path, default=config.REPORTS_DIR, help="reports folder (default reports)")
+    export.set_defaults(handler=_export)
 
     listing = commands.add_parser("list", help="show which notebooks run for which markets")
     listing.add_argument("--config", type=Path, default=config.RUN_CONFIG, help="run configuration (workbook.yml)")

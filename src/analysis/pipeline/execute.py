@@ -27,6 +27,7 @@ from typing import Any
 import nbformat
 
 from analysis.config import KERNEL_NAME, PROJECT_ROOT
+from analysis.pipeline.charts import keep_charts_beside
 from analysis.pipeline.engine import kernel_environment
 from analysis.pipeline.files import path_inside, safe_name, temporary_sibling, write_atomically
 from analysis.pipeline.kernels import ReportKernelManager, finish_exits
@@ -160,6 +161,8 @@ def make_report(task: ReportTask) -> NotebookResult:
             executed = _saved_or_error_notebook(partial, error) if error else nbformat.read(partial, as_version=4)
             rendering = time.perf_counter()
             phases = cell_phases(executed, started_at)
+            # charts as files beside the report, before scrubbing paths from text (a PNG's base64 is not text)
+            executed = keep_charts_beside(executed, task.ipynb_path)
             failing_cell = _show_errors_plainly(executed, task.scrubber)
             _scrub_paths(executed, task.scrubber)
             write_atomically(task.ipynb_path, nbformat.writes(executed))

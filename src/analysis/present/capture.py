@@ -62,7 +62,7 @@ def chart_record(figure: Any) -> dict[str, Any]:
     Both are cut to the drawn area (``bbox_inches="tight"``), as the report's inline image is.
     """
     svg, png = io.StringIO(), io.BytesIO()
-    figure.savefig(svg, format="svg", bbox_inches="tight")
+    figure.savefig(svg, format="svg", bbox_inches="tight", metadata={"Date": None})  # the same chart, the same file
     figure.savefig(png, format="png", dpi=CHART_DPI, bbox_inches="tight")
     return {
         "version": CAPTURE_VERSION,
