@@ -202,6 +202,8 @@ def findings_of(notebook: nbformat.NotebookNode) -> str:
 def test_when_the_data_overview_runs_on_spark_then_its_findings_are_duckdb_s(tmp_path, monkeypatch):
     monkeypatch.setenv("WORKBOOK_SPARK", '{"master": "local[1]", "settings": {"spark.sql.shuffle.partitions": 2}}')
     monkeypatch.setenv("WORKBOOK_CACHE_DIR", str(tmp_path / "cache"))  # DuckDB checks now too: no stored result
+    working_dirs = (NOTEBOOKS_DIR, Path.cwd())  # the kernel's and this process's
+    warehouses_before = [(folder / "spark-warehouse").exists() for folder in working_dirs]
     findings = {}
     for engine in ("duckdb", "pyspark"):
         output = tmp_path / f"{engine}.ipynb"
@@ -217,4 +219,4 @@ def test_when_the_data_overview_runs_on_spark_then_its_findings_are_duckdb_s(tmp
 
     assert findings["duckdb"].strip()
     assert findings["pyspark"] == findings["duckdb"]
-    assert not Path("spark-warehouse").exists() and not (NOTEBOOKS_DIR / "spark-warehouse").exists()
+    assert [(folder / "spark-warehouse").exists() for folder in working_dirs] == warehouses_before  # none made
