@@ -190,3 +190,21 @@ def test_when_nested_models_replaced_bg_nbd_and_gamma_gamma_then_the_clv_sentenc
     )
     assert "valued at the mean spend per repeat purchase, EUR 48: spend per purchase does not differ" in clv
     assert "spend model: mean spend (no between-customer spread)" in clv
+
+
+def test_when_every_seller_stayed_a_quarter_then_its_interval_ending_a_hair_below_100_pct_still_draws():
+    # Wilson's upper bound of 17/17 is 0.9999999999999999: a width of -1e-14 that matplotlib used to refuse (test-small GB)
+    analysis = built()
+    quarters = analysis.seller_retention.assign(
+        retained=[100, 114], retention=[1.0, 0.95], retention_ci_high=[1.0 - 1e-16, 0.98]
+    )
+    figure = show.plot_seller_retention(dataclasses.replace(analysis, seller_retention=quarters))
+    assert figure.axes
+
+
+def test_when_error_bars_are_measured_then_widths_are_the_distances_to_each_bound_never_negative():
+    from analysis.present.theme import error_widths
+
+    low, high = error_widths([0.5, 1.0], [0.4, 0.9], [0.7, 1.0 - 1e-16])
+    assert low.tolist() == pytest.approx([0.1, 0.1]) and high.tolist() == pytest.approx([0.2, 0.0])
+    assert (high >= 0).all()

@@ -15,6 +15,7 @@ from analysis.present.theme import (
     REFERENCE_COLOUR,
     SECOND_BAR_COLOUR,
     empty_figure,
+    error_widths,
 )
 
 NO_TIMING = "No order between steps in any_order mode."
@@ -225,7 +226,7 @@ def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str, everyone: fl
     for axis, (column, frame) in zip(axes[0], tests.items(), strict=True):
         shown, _ = shown_groups(frame)
         shown = shown.sort_values("rate")
-        errors = [shown.rate - shown.rate_ci_low, shown.rate_ci_high - shown.rate]
+        errors = error_widths(shown.rate, shown.rate_ci_low, shown.rate_ci_high)
         axis.errorbar(shown.rate, shown[column].map(value_label), xerr=errors, fmt="o", capsize=3)
         axis.axvline(everyone, linestyle="--", color=REFERENCE_COLOUR, linewidth=1)
         axis.xaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))

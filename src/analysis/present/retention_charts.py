@@ -18,6 +18,7 @@ from analysis.present.theme import (
     REFERENCE_COLOUR,
     accent_colours,
     empty_figure,
+    error_widths,
     mark_launches,
     small_multiples,
 )
@@ -140,8 +141,7 @@ def plot_clv_by_segment(analysis: RetentionAnalysis):
         positions = np.arange(len(rows))
         axis.barh(positions, rows["mean_clv"], color=BAR_COLOUR, alpha=0.7)
         stable = rows["interval_stable"].astype(bool).to_numpy()
-        low = (rows["mean_clv"] - rows["mean_clv_ci_low"]).to_numpy(dtype=float)
-        high = (rows["mean_clv_ci_high"] - rows["mean_clv"]).to_numpy(dtype=float)
+        low, high = error_widths(rows["mean_clv"], rows["mean_clv_ci_low"], rows["mean_clv_ci_high"])
         axis.errorbar(rows["mean_clv"].to_numpy()[stable], positions[stable],
                       xerr=[low[stable], high[stable]], fmt="none", color="black", capsize=3)  # fmt: skip
         axis.set_yticks(positions, rows["segment"].astype(str).tolist())
@@ -159,8 +159,7 @@ def _quarterly_line(analysis: RetentionAnalysis, line: pd.DataFrame, column: str
     """
     moments = pd.to_datetime(line["period_start"])
     values = line[column].to_numpy(dtype=float) * 100
-    low = values - line[f"{column}_ci_low"].to_numpy(dtype=float) * 100
-    high = line[f"{column}_ci_high"].to_numpy(dtype=float) * 100 - values
+    low, high = error_widths(values, line[f"{column}_ci_low"] * 100, line[f"{column}_ci_high"] * 100)
     figure, axis = plt.subplots()
     axis.errorbar(moments, values, yerr=[low, high], fmt="o-", color=BAR_COLOUR, capsize=3)
     axis.set_xticks(moments, line["period"].astype(str).tolist())

@@ -162,3 +162,15 @@ def mark_launches(axis, launches, first=None, last=None) -> int:
                       fontsize=8, color=REFERENCE_COLOUR, va="top", ha="right")  # fmt: skip
         drawn += 1
     return drawn
+
+
+def error_widths(value, low, high) -> list:
+    """Matplotlib's ``xerr``/``yerr`` for intervals ``low``..``high`` around ``value``: distances, never negative.
+
+    An interval that ends at its estimate (a Wilson interval of 100%: upper bound 0.99999999999) would otherwise
+    give a width of -1e-14, which matplotlib refuses.
+    """
+    import numpy as np  # only charts with intervals need it
+
+    value, low, high = (np.asarray(part, dtype=float) for part in (value, low, high))
+    return [np.clip(value - low, 0, None), np.clip(high - value, 0, None)]
