@@ -193,7 +193,7 @@ def test_when_nested_models_replaced_bg_nbd_and_gamma_gamma_then_the_clv_sentenc
 
 
 def test_when_every_seller_stayed_a_quarter_then_its_interval_ending_a_hair_below_100_pct_still_draws():
-    # Wilson's upper bound of 17/17 is 0.9999999999999999: a width of -1e-14 that matplotlib used to refuse (test-small GB)
+    # Wilson's upper bound of 17/17 is 0.9999999999999999: a width of -1e-14 matplotlib refused (test-small GB)
     analysis = built()
     quarters = analysis.seller_retention.assign(
         retained=[100, 114], retention=[1.0, 0.95], retention_ci_high=[1.0 - 1e-16, 0.98]
