@@ -38,8 +38,9 @@ $(VENV)/.test: requirements-test.lock $(VENV)/.runtime
 
 setup: $(VENV)/.runtime ## virtual environment from the lock file, the package, and the Jupyter kernel
 
-setup-test: $(VENV)/.test ## setup plus the locked test tools and headless Chromium
+setup-test: $(VENV)/.test ## setup plus the locked test tools, headless Chromium and Java 17 (for Spark)
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@command -v java >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless; }
 
 lab: setup data ## JupyterLab on notebooks/ with the demo data (LAB_ARGS="--no-browser --port 8888" for a headless server)
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(ALLOW_ROOT) $(LAB_ARGS)

@@ -41,7 +41,7 @@ def _demo_data(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from analysis.pipeline import load_run_config, run_reports
 
-    run_config = load_run_config(args.config)
+    run_config = load_run_config(args.config, engine=args.engine)
     result = run_reports(run_config, markets=args.market, notebooks=args.notebook, jobs=args.jobs)
     print(f"reports: {result.run_dir}")
     if result.interrupted:
@@ -108,6 +108,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--market", action="append", help="only this market, in any case (repeatable)")
     run.add_argument("--notebook", action="append", help="only this notebook, by name (repeatable)")
     run.add_argument("--jobs", type=int, default=None, help="parallel notebooks (default: one per core)")
+    run.add_argument(
+        "--engine",
+        choices=("duckdb", "pyspark"),
+        default=None,
+        help="where the notebooks read (default: engine of --config)",
+    )
     run.set_defaults(handler=_run)
 
     sheet = commands.add_parser("import-benchmarks", help="read a benchmark spreadsheet into DATA_DIR/benchmarks.csv")

@@ -162,3 +162,12 @@ def test_when_a_run_is_on_pyspark_then_the_data_is_not_prepared_and_the_kernel_g
     manifest = json.loads((run.run_dir / "run.json").read_text())
     assert manifest["data_preparation"] == {}
     assert manifest["config"]["engine"] == "pyspark"
+
+
+def test_when_the_command_names_an_engine_then_it_replaces_the_file_s_and_is_checked_like_it(tmp_path):
+    path = project(tmp_path, "tables: {}\n")
+
+    assert load_run_config(path, engine="pyspark").engine == "pyspark"
+    with pytest.raises(ConfigError) as caught:
+        load_run_config(path, engine="spark")
+    assert caught.value.problems == ["engine: Input should be 'duckdb' or 'pyspark' (got 'spark')"]

@@ -186,12 +186,13 @@ class PlannedReport:
     environment: dict[str, str] = field(default_factory=dict)
 
 
-def load_run_config(path: Path) -> RunConfig:
+def load_run_config(path: Path, *, engine: str | None = None) -> RunConfig:
     """Read and validate the run configuration at ``path``.
 
     Checks the keys and their types, the period, the market codes (and that the data's ``markets`` table
     knows them), that every notebook file exists and defines the parameters it is given. Folders are resolved
-    relative to the configuration file.
+    relative to the configuration file. ``engine`` (``workbook run --engine``), when given, replaces the file's
+    ``engine`` before validation, so it is checked like it.
 
     Raises
     ------
@@ -200,6 +201,8 @@ def load_run_config(path: Path) -> RunConfig:
     """
     path = Path(path)
     raw = _read_yaml(path)
+    if engine is not None:
+        raw["engine"] = engine
     base_dir = path.resolve().parent
     problems = []
     config = None
