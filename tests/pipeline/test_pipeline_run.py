@@ -176,6 +176,7 @@ def test_when_run_finishes_then_files_are_laid_out_by_notebook_and_market(runs):
         "chart/FR.ipynb",
         "index.html",
         "run.json",
+        "summary.html",
     ]  # no temporary files left behind
 
 
@@ -254,6 +255,7 @@ def test_when_a_second_run_fails_then_cli_exits_non_zero_naming_the_failure(runs
     assert sorted(p.relative_to(runs["second_dir"]).as_posix() for p in runs["second_dir"].rglob("*.html")) == [
         "broken/FR.html",
         "index.html",
+        "summary.html",
     ]
 
 

@@ -90,6 +90,7 @@ def reports(tmp_path_factory) -> list[Path]:
         if not everywhere:
             assert [r.status for r in result.results] == ["ok", "ok"], [str(r.error) for r in result.results]
         pages += [r.html_path for r in result.results if r.html_path] + sorted(project.glob("reports/**/index.html"))
+        pages += sorted(project.glob("reports/**/summary.html"))
     return pages
 
 
