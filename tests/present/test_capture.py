@@ -18,6 +18,7 @@ from nbformat import v4  # noqa: E402
 from analysis.pipeline.provenance import Provenance  # noqa: E402
 from analysis.pipeline.render import ReportHeader, render_report  # noqa: E402
 from analysis.present.capture import (  # noqa: E402
+    CHART_FILES_ENVIRONMENT,
     CHART_MIME,
     TABLE_MIME,
     capture_tables_and_charts,
@@ -91,9 +92,10 @@ def test_when_not_in_ipython_then_nothing_is_registered():
     assert capture_tables_and_charts() is False
 
 
-@pytest.fixture(scope="module")
-def executed() -> nbformat.NotebookNode:
+def execute_capture_notebook(chart_files: bool) -> nbformat.NotebookNode:
     """A kernel that applies the report theme, shows a table, a styled table and a chart."""
+    import os
+
     from nbclient import NotebookClient
 
     from analysis.config import KERNEL_NAME
@@ -111,8 +113,27 @@ def executed() -> nbformat.NotebookNode:
         v4.new_code_cell("figure, axis = plt.subplots()\naxis.bar(['a', 'b'], [1, 2]);"),
     ]
     notebook = v4.new_notebook(cells=cells)
-    NotebookClient(notebook, kernel_name=KERNEL_NAME, timeout=120).execute()
+    before = os.environ.pop(CHART_FILES_ENVIRONMENT, None)
+    if chart_files:  # as the pipeline's workers set it for their kernels
+        os.environ[CHART_FILES_ENVIRONMENT] = "1"
+    try:
+        NotebookClient(notebook, kernel_name=KERNEL_NAME, timeout=120).execute()
+    finally:
+        os.environ.pop(CHART_FILES_ENVIRONMENT, None)
+        if before is not None:
+            os.environ[CHART_FILES_ENVIRONMENT] = before
     return notebook
+
+
+@pytest.fixture(scope="module")
+def executed() -> nbformat.NotebookNode:
+    return execute_capture_notebook(chart_files=True)
+
+
+def test_when_a_consultant_runs_a_notebook_in_jupyterlab_then_tables_are_captured_but_charts_cost_nothing_extra():
+    explored = execute_capture_notebook(chart_files=False)
+    assert len(outputs(explored, TABLE_MIME)) == 2
+    assert outputs(explored, CHART_MIME) == [] and len(outputs(explored, "image/png")) == 1
 
 
 def outputs(notebook: nbformat.NotebookNode, mime: str) -> list:

@@ -6,6 +6,11 @@ carries a machine-readable copy in its output:
 - :data:`TABLE_MIME` for pandas DataFrames and Stylers: the frame as displayed (see :func:`table_record`);
 - :data:`CHART_MIME` for matplotlib Figures: the chart as SVG text and as a 300-dpi PNG (see :func:`chart_record`).
 
+Charts are captured only where their files are wanted: in a report the pipeline runs (it sets
+:data:`CHART_FILES_ENVIRONMENT` to ``1`` for its kernels). Drawing a chart again as SVG and at 300 dpi costs about a
+second per chart, which a consultant exploring in JupyterLab should not pay for each figure; tables cost next to
+nothing and are captured everywhere.
+
 Notebook front ends and the pipeline's HTML export know neither type and show the ``text/html`` or ``image/png``
 beside it, as before. The pipeline writes the charts as files beside each report and drops their (large) copies
 from the kept notebook (:mod:`analysis.pipeline.charts`); the exports read the tables
@@ -18,12 +23,14 @@ import base64
 import io
 import math
 import numbers
+import os
 from typing import Any
 
 TABLE_MIME = "application/vnd.workbook.table+json"
 CHART_MIME = "application/vnd.workbook.chart+json"
 CAPTURE_VERSION = 1
 CHART_DPI = 300  # print quality: a 9 x 4 inch chart is 2700 x 1200 pixels
+CHART_FILES_ENVIRONMENT = "WORKBOOK_CHART_FILES"  # "1": capture charts too (the pipeline sets it for its kernels)
 
 
 def table_record(table: Any) -> dict[str, Any]:
@@ -79,7 +86,8 @@ def chart_record(figure: Any) -> dict[str, Any]:
 def capture_tables_and_charts(shell: Any = None) -> bool:
     """Register the table and chart formatters with IPython's display (``shell``: the running one when None).
 
-    Idempotent; returns False (and does nothing) outside IPython. Call after choosing the inline figure formats:
+    Idempotent; returns False (and does nothing) outside IPython. Charts are captured only when
+    $WORKBOOK_CHART_FILES is ``1`` (see the module docstring). Call after choosing the inline figure formats:
     IPython's ``set_matplotlib_formats`` forgets every formatter's Figure printer.
     """
     if shell is None:
@@ -94,6 +102,7 @@ def capture_tables_and_charts(shell: Any = None) -> bool:
     from traitlets import Unicode
 
     formatters = shell.display_formatter.formatters
+    charts = [("matplotlib.figure", "Figure", chart_record)] if os.environ.get(CHART_FILES_ENVIRONMENT) == "1" else []
     for mime, printers in (
         (
             TABLE_MIME,
@@ -104,7 +113,7 @@ def capture_tables_and_charts(shell: Any = None) -> bool:
                 ("pandas.io.formats.style", "Styler", table_record),
             ],
         ),
-        (CHART_MIME, [("matplotlib.figure", "Figure", chart_record)]),
+        (CHART_MIME, charts),
     ):
         if mime not in formatters:
             formatter_class = type("WorkbookFormatter", (JSONFormatter,), {"format_type": Unicode(mime)})
