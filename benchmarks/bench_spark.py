@@ -2,9 +2,9 @@
 
 Usage::
 
-    .venv/bin/python benchmarks/bench_spark.py                          # 60,000 users, about 1.6M events
-    .venv/bin/python benchmarks/bench_spark.py --runs 3                 # steadier: the median of three runs
-    .venv/bin/python benchmarks/bench_spark.py --users 400000           # about 10.5M events (Spark: about an hour)
+    .venv/bin/python benchmarks/bench_spark.py                 # 60,000 users, about 1.6M events: about 5 minutes
+    .venv/bin/python benchmarks/bench_spark.py --runs 3        # steadier: the median of three runs
+    .venv/bin/python benchmarks/bench_spark.py --users 400000  # about 10.5M events: about 11 minutes a run
 
 Demo data for ``--users`` is generated once and cached under ``data/bench/`` (git-ignored; ``bench_impact.py``'s
 ``data_dir_for``: the data set of ``bench_experiment.py``, same generator and seed, is reused when it is there).
@@ -15,8 +15,9 @@ UI and console progress bars off, warehouse under ``data/bench/spark-warehouse``
 one JVM (driver and executors are one process in local mode), and ``spark.sql.shuffle.partitions`` of
 ``--shuffle-partitions``, 8 by default: four tasks per core, so two cores stay busy while a slow task finishes, and
 at 10M events each task's share of a sort by user stays far inside the driver's memory. Spark's default of 200 is
-sized for a cluster: on two cores every shuffle would write and schedule 200 blocks per map task, most of them tiny,
-before adaptive execution (on by default) coalesces them. The session is started once and timed on its own
+sized for a cluster: on two cores every shuffle writes and schedules 200 blocks per map task, most of them tiny,
+before adaptive execution (on by default) coalesces them; at 1.6M events it made the experiment readout about three
+times slower than 2 or 8 partitions (120 s against 38-44 s). The session is started once and timed on its own
 (``spark_startup``: JVM launch, ``getOrCreate`` and a first trivial query), as a client's session would be running
 already; DuckDB's start-up is a connection, made fresh for every task.
 
