@@ -7,9 +7,11 @@ where :func:`analysis.pipeline.run_reports` puts the run configuration's ``spark
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-from collections.abc import Mapping
+import sys
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +79,8 @@ def connect_spark(spark: Mapping[str, Any] | None = None) -> ibis.BaseBackend:
 
     When this process already has a Spark session (Spark allows one per process) it is used: the settings that can
     change at run time (the session time zone, shuffle partitions ...) are applied to it, the others are kept as
-    they were set when it started.
+    they were set when it started. A new session's JVM writes its standard error (start-up notes, warnings) to
+    ``<cache>/spark/logs/driver-<pid>.log``, not into the notebook.
 
     Raises
     ------
@@ -97,7 +100,8 @@ def connect_spark(spark: Mapping[str, Any] | None = None) -> ibis.BaseBackend:
     builder = SparkSession.builder.master(master).appName(APP_NAME)
     for key, value in settings.items():
         builder = builder.config(key, value)
-    session = builder.getOrCreate()
+    with _jvm_log(resolve_cache_dir() / "spark" / "logs" / f"driver-{os.getpid()}.log"):
+        session = builder.getOrCreate()
     for key, value in settings.items():  # an existing session took only the static settings it started with
         if session.conf.isModifiable(key):
             session.conf.set(key, value)
@@ -133,6 +137,22 @@ def read_catalog_table(con: ibis.BaseBackend, qualified_name: str) -> ibis.Table
     if not database:
         return con.table(name)
     return con.table(name, database=tuple(database) if len(database) > 1 else database[0])
+
+
+@contextlib.contextmanager
+def _jvm_log(path: Path) -> Iterator[None]:
+    """Send the standard error of a JVM started meanwhile to ``path``: Spark's start-up notes and warnings go to its
+    log, not into a report's outputs. Errors still reach Python as exceptions."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with path.open("ab") as log:
+        os.dup2(log.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def _setting(value: Any) -> str:
