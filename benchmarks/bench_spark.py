@@ -4,7 +4,7 @@ Usage::
 
     .venv/bin/python benchmarks/bench_spark.py                 # 60,000 users, about 1.6M events: about 5 minutes
     .venv/bin/python benchmarks/bench_spark.py --runs 3        # steadier: the median of three runs
-    .venv/bin/python benchmarks/bench_spark.py --users 400000  # about 10.5M events: about 11 minutes a run
+    .venv/bin/python benchmarks/bench_spark.py --users 400000  # about 10.5M events: 7 to 11 minutes
 
 Demo data for ``--users`` is generated once and cached under ``data/bench/`` (git-ignored; ``bench_impact.py``'s
 ``data_dir_for``: the data set of ``bench_experiment.py``, same generator and seed, is reused when it is there).
