@@ -153,7 +153,7 @@ def run_reports(
     with _reports_folder(reports_dir):
         save(manifest)
         settle_dead_runs(reports_dir, by_run=run_id)
-        write_indexes(reports_dir, run_id)  # the run's page exists (and links) from the start
+        write_indexes(reports_dir, run_id, data_dir=config.data_dir)  # the run's page exists (and links) from the start
     prepared = f"; data {preparation['state']} in {preparation['seconds']:.1f}s" if preparation else ""
     progress(f"run {run_id}: {len(tasks)} reports on {workers} workers -> {run_dir}{prepared}")
 
@@ -180,7 +180,7 @@ def run_reports(
     }
     save(manifest)
     with _reports_folder(reports_dir):
-        write_indexes(reports_dir, run_id)
+        write_indexes(reports_dir, run_id, data_dir=config.data_dir)
     progress(closing_line(run, manifest["seconds"]))
     return run
 
