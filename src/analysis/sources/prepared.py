@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +37,7 @@ from analysis.sources.cache import (
 )
 from analysis.sources.connection import connect
 from analysis.sources.files import conform, find_table_files, read_table
+from analysis.sources.spark import catalog_tables
 from analysis.sources.validate import ValidationReport, Violation, check_data_dir, tables_checked
 
 # Memory DuckDB may use while it copies and sorts the events; past it, it spills to the build folder's disk.
@@ -144,6 +145,7 @@ def validate_data_dir(
     tables: Iterable[str] | None = None,
     *,
     now: datetime | None = None,
+    catalog: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Check the contract tables present in ``data_dir``; never raises for bad data, reports it instead.
 
@@ -164,10 +166,14 @@ def validate_data_dir(
     now
         The run time: a moment recorded after it (an event, an order) is a problem. The current time when None; a
         ``now`` before the stored check's time checks now (the stored result only holds for later run times).
+    catalog
+        Contract tables read from the engine's catalog instead of files (None: $WORKBOOK_TABLES, else none); with
+        any, the data are checked now (a stored check only covers the folder's files).
     """
-    stored = _stored_validation(data_dir, con, now)
+    catalog = catalog_tables(catalog)
+    stored = None if catalog else _stored_validation(data_dir, con, now)
     if stored is None:
-        return check_data_dir(data_dir, con, tables, now=now)
+        return check_data_dir(data_dir, con, tables, now=now, catalog=catalog)
     return stored if tables is None else _only(stored, tables_checked(tables))
 
 

@@ -14,7 +14,7 @@ can show one.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +35,7 @@ from analysis.sources.files import (
     read_table,
     type_matches,
 )
+from analysis.sources.spark import catalog_tables, read_catalog_table
 
 if TYPE_CHECKING:  # the checks come from the contract's schemas, which import pandera when first built
     import pandera.pandas as pa
@@ -149,6 +150,7 @@ def check_data_dir(
     tables: Iterable[str] | None = None,
     *,
     now: datetime | None = None,
+    catalog: Mapping[str, str] | None = None,
 ) -> ValidationReport:
     """Check the contract tables present in ``data_dir`` now; never raises for bad data, reports it instead.
 
@@ -165,8 +167,13 @@ def check_data_dir(
         Limits the check to those tables and the tables their foreign keys refer to (all when None).
     now
         The run time: a moment recorded after it (an event, an order) is a problem. The current time when None.
+    catalog
+        Contract tables read from named tables of ``con``'s catalog instead of files (as
+        :func:`analysis.sources.load_tables` reads them), checked in the engine like the files; violations name the
+        catalog table. None means $WORKBOOK_TABLES, else none.
     """
     data_dir = Path(data_dir)
+    catalog = catalog_tables(catalog)
     con = con if con is not None else connect()
     now = _as_utc(now).to_pydatetime()
     report = ValidationReport(data_dir, validated_at=now)
@@ -176,9 +183,10 @@ def check_data_dir(
         report.violations.append(Violation(str(data_dir), None, str(error).split(": ", 1)[-1], "see data/README.md"))
         return report
     wanted = set(contract.TABLES) if tables is None else tables_checked(tables)
-    files = {name: table_file for name, table_file in files.items() if name in wanted}
+    files = {name: table_file for name, table_file in files.items() if name in wanted and name not in catalog}
+    catalog = {name: qualified for name, qualified in catalog.items() if name in wanted}
     for table in contract.REQUIRED_TABLES:
-        if table in wanted and table not in files:
+        if table in wanted and table not in files and table not in catalog:
             report.violations.append(
                 Violation(
                     str(data_dir / table),
@@ -189,16 +197,23 @@ def check_data_dir(
                 )
             )
     loaded: dict[str, ibis.Table] = {}
-    for name, table_file in files.items():
-        file = str(table_file.path)
+    sources = [(name, str(table_file.path), table_file) for name, table_file in files.items()]
+    sources += [(name, qualified, None) for name, qualified in catalog.items()]
+    for name, file, table_file in sources:
         try:
-            table = conform(read_table(table_file, con), name)
-            rows = _count_rows(table, every_column=table_file.fmt == "csv")
+            source = read_table(table_file, con) if table_file else read_catalog_table(con, file)
+            table = conform(source, name)
+            rows = _count_rows(table, every_column=table_file is not None and table_file.fmt == "csv")
             found = check_table(table, name, file, now=now)
-        except Exception as error:  # a corrupt file: report it, check the others
+        except Exception as error:  # a corrupt file or a missing catalog table: report it, check the others
             engine_error = error.__cause__ if isinstance(error, DataFileError) and error.__cause__ else error
-            problem = f"cannot be read as {table_file.fmt} ({engine_cause(engine_error, table_file.path)})"
-            report.violations.append(Violation(file, None, problem, "a readable file", table=name))
+            if table_file is None:
+                reason = str(engine_error).strip().splitlines()[0] if str(engine_error).strip() else repr(error)
+                problem, valid = f"cannot be read from the catalog ({reason})", "a table of the engine's catalog"
+            else:
+                problem = f"cannot be read as {table_file.fmt} ({engine_cause(engine_error, table_file.path)})"
+                valid = "a readable file"
+            report.violations.append(Violation(file, None, problem, valid, table=name))
             continue
         report.rows[name] = rows
         report.files[name] = file
