@@ -11,7 +11,7 @@ import pytest
 from nbformat import v4
 
 from analysis.pipeline.index import write_indexes
-from analysis.pipeline.summary import SUMMARY
+from analysis.pipeline.summary import SUMMARY, kpi_trend, sparkline
 from analysis.present.results import RESULTS_MIME, Kpi, Verdict, build_results
 
 RUN_ID = "20260101T000000Z-abcd"
@@ -22,12 +22,18 @@ IMPACT_TITLE = "Post-initiative results"
 
 
 def funnel(market: str, rate: str, interval: str):
+    weekly = [(f"W1 {SCRIPT}", 0.030, "3.0%"), ("W2", 0.034, "3.4%"), ("W3", 0.032, rate)]
     return build_results(
         "customer_journey_funnel",
         market,
         f"Conversion in {market} is {rate}.",
-        kpis=[Kpi("conversion_rate", "Conversion rate", rate, interval=interval)],
-        findings=[f"Conversion in {market} is {rate}.", "Mobile converts worse.", "Paid search leads.", "A fourth."],
+        kpis=[Kpi("conversion_rate", "Conversion rate", rate, interval=interval, trend=weekly, trend_label="weekly")],
+        findings=[
+            f"Scope: {market}, 01 Jan 2025 to 30 Jun 2026. Conversion in {market} is {rate}.",
+            "Mobile converts worse.",
+            "Paid search leads.",
+            "A fourth.",
+        ],
     )
 
 
@@ -163,6 +169,48 @@ def test_when_reports_recorded_headlines_then_the_index_shows_titles_market_name
     assert f"<th scope='row'>{FUNNEL_TITLE}<span class='notebook'>customer_journey_funnel</span></th>" in page
     assert "<th scope='col'>Germany</th>" in page and "<th scope='col'>All markets</th>" in page
     assert '<span class="headline">Conversion in DE is 3.2%.</span>' in page
+
+
+def test_when_a_kpi_recorded_a_trend_then_its_market_shows_a_sparkline_with_its_ends_as_printed(run):
+    germany = section((run / SUMMARY).read_text(), "market-DE")
+
+    (svg,) = re.findall(r"<svg .*?</svg>", germany)
+    assert svg.startswith('<svg class="sparkline" role="img" width="120" height="28" viewBox="0 0 120 28"')
+    assert f"<title>Conversion rate, weekly: W1 {escape(SCRIPT)}: 3.0% → W3: 3.2% (3 points)</title>" in svg
+    # values 0.030, 0.034, 0.032 over 3 points: x = 3, 60, 117; y from 25 (lowest) to 3 (highest)
+    assert '<polyline points="3.0,25.0 60.0,3.0 117.0,14.0"/><circle cx="117.0" cy="14.0" r="2"/>' in svg
+    assert f'<span class="trend">W1 {escape(SCRIPT)}: 3.0% → W3: 3.2%</span>' in germany
+
+
+def test_when_a_finding_is_the_headline_after_its_scope_then_it_is_not_listed_again(run):
+    germany = section((run / SUMMARY).read_text(), "market-DE")
+
+    assert '<p class="headline">Conversion in DE is 3.2%.</p>' in germany and "Scope: DE" not in germany
+
+
+def test_when_a_trend_has_gaps_then_the_line_breaks_and_a_point_between_gaps_is_a_dot():
+    points = (("Jan", 1.0, "1"), ("Feb", None, "–"), ("Mar", 3.0, "3"), ("Apr", 2.0, "2"))
+
+    svg = sparkline(points, "Orders <b>monthly</b>")
+
+    # step (120 - 2 * 3) / 3 = 38: x = 3, 41, 79, 117; y(1) = 25, y(3) = 3, y(2) = 14
+    assert '<polyline points="79.0,3.0 117.0,14.0"/>' in svg and svg.count("<polyline") == 1
+    assert '<circle cx="3.0" cy="25.0" r="1.5"/>' in svg and '<circle cx="117.0" cy="14.0" r="2"/>' in svg
+    assert "<title>Orders &lt;b&gt;monthly&lt;/b&gt;</title>" in svg
+    assert sparkline((("Jan", None, "–"),), "nothing") == ""
+    assert 'cy="14.0"' in sparkline((("Jan", 5.0, "5"), ("Feb", 5.0, "5")), "flat")  # no range: the middle line
+
+
+def test_when_a_report_called_a_change_then_the_summary_says_it_in_words_with_the_reports_sentence():
+    said = f"Conversion rose from 2.10% to 2.60% {SCRIPT}."
+    kpi = Kpi("session_conversion_rate", "Session conversion", "2.35%", change=said, change_direction="rise")
+    quiet = Kpi("orders", "Orders", "1,204", trend=(("Jan", 3.0, "3"), ("Feb", 4.0, "4")))
+
+    called, uncalled = kpi_trend(kpi), kpi_trend(quiet)
+
+    assert called == (f' <span class="change change-rise" title="{escape(said)}">↑ real rise</span>')
+    assert "change" not in uncalled and '<span class="trend">Jan: 3 → Feb: 4</span>' in uncalled
+    assert kpi_trend(Kpi("nps", "NPS", "+3", change="x", change_direction="none")).endswith("→ within the noise</span>")
 
 
 def escape(text: str) -> str:

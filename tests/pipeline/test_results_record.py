@@ -45,6 +45,39 @@ def test_when_a_record_is_written_as_json_and_read_back_then_it_is_equal_and_str
     assert again.headline == f"Conversion is 3.2% {PAYLOAD}"  # escaping is the renderer's job
 
 
+def test_when_a_kpi_with_a_trend_is_written_as_json_and_read_back_then_its_points_are_equal():
+    trend = [("2025-01-01", 0.021, "2.10%"), ("2025-02-01", math.nan, "–"), (f"2025-03-01 {PAYLOAD}", 0.026, "2.60%")]
+    kpi = Kpi("session_conversion_rate", "Session conversion", "2.35%", trend=trend, trend_label="monthly",
+              change="Conversion rose.", change_direction="rise")  # fmt: skip
+    results = build_results("data_overview", "DE", "Conversion rose.", kpis=[kpi])
+
+    again = Results.from_dict(json.loads(json.dumps(results.to_dict())))
+
+    assert again == results
+    assert again.kpis[0].trend == (
+        ("2025-01-01", 0.021, "2.10%"),
+        ("2025-02-01", None, "–"),
+        (f"2025-03-01 {PAYLOAD}", 0.026, "2.60%"),
+    )
+
+
+def test_when_a_trend_point_is_not_a_triple_or_a_direction_is_unknown_then_a_parameter_error_names_the_kpi():
+    with pytest.raises(ParameterError, match="trend of 'orders'") as raised:
+        Kpi("orders", "Orders", "12", trend=[("Jan", 12.0)])
+    assert raised.value.parameter == "trend"
+    with pytest.raises(ParameterError, match="change_direction of 'orders': 'up'") as raised:
+        Kpi("orders", "Orders", "12", change_direction="up")
+    assert raised.value.valid == ["rise", "fall", "none", ""]
+
+
+def test_when_a_record_from_before_trends_is_read_then_its_kpis_have_none():
+    old = {"kind": "x", "market": "DE", "kpis": [{"name": "orders", "label": "Orders", "text": "12"}]}
+
+    (kpi,) = Results.from_dict(old).kpis
+
+    assert (kpi.trend, kpi.trend_label, kpi.change, kpi.change_direction) == ((), "", "", "")
+
+
 def test_when_a_value_is_not_finite_then_it_is_recorded_as_null():
     kpi = Kpi("nps", "NPS", "–", value=math.nan, ci_low=float("inf"), ci_high=None)
 

@@ -2,9 +2,11 @@
 
 Built from what each report recorded (:mod:`analysis.pipeline.recorded`), it shows the KPI scorecard (markets ×
 KPIs, as each report prints the value), every initiative KPI's verdict against its target, and per market the
-headline KPIs and the top findings of each report, each linked to the report that holds the evidence. The page
-computes and formats nothing of its own: every number is the text its report printed. It is self-contained (no
-script, no request), every string from the data is escaped, and a verdict is said in words as well as colour.
+headline KPIs with their trend and the top findings of each report, each linked to the report that holds the
+evidence. The page computes and formats nothing of its own: every number is the text its report printed, a trend is
+drawn from the series the report recorded (an inline SVG sparkline with its first and last values as printed), and a
+change is called only as the report called it. It is self-contained (no script, no request), every string from the
+data is escaped, and a verdict is said in words as well as colour.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ SUMMARY = "summary.html"
 RUN_INDEX = "index.html"
 TOP_FINDINGS = 3  # findings per report in a market's section
 VERDICT_SIGNS = {"met": "✓ met", "missed": "✗ missed", "inconclusive": "? inconclusive"}
+CHANGE_SIGNS = {"rise": "↑ real rise", "fall": "↓ real fall", "none": "→ within the noise"}  # the report's call
+SPARK_WIDTH, SPARK_HEIGHT, SPARK_PAD = 120, 28, 3  # px of a sparkline and the margin keeping its line inside
 
 SUMMARY_CSS = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em; color: #1f2328;
@@ -41,6 +45,14 @@ th { background: #f6f8fa; }
 .verdict-missed { background: #ffebe9; color: #82071e; }
 .verdict-inconclusive { background: #eaeef2; color: #424a53; }
 .headline { font-weight: 600; }
+.kpis li { margin: 0.3em 0; }
+.sparkline { vertical-align: middle; margin: 0 0.4em; }
+.sparkline polyline { fill: none; stroke: #0969da; stroke-width: 1.5; }
+.sparkline circle { fill: #0969da; }
+.trend { font-size: 0.8em; color: #57606a; }
+.change { font-size: 0.8em; font-weight: 600; padding: 0.05em 0.3em; border-radius: 0.3em; white-space: nowrap; }
+.change-rise, .change-fall { background: #ddf4ff; color: #0a3069; }
+.change-none { background: #eaeef2; color: #424a53; }
 @media print {
   h1, h2, h3 { break-after: avoid; page-break-after: avoid; }
   table, li { break-inside: avoid; }
@@ -150,7 +162,7 @@ def market_section(market: str, entries: list[ReportEntry], names: Mapping[str, 
     """A market's headline KPIs, its verdicts and each of its reports' headline and top findings, linked."""
     own = [entry for entry in entries if entry.market == market]
     kpis = [
-        f"<li>{_link(entry, kpi.label)}: {_text(kpi.text)}{_interval(kpi)}</li>"
+        f"<li>{_link(entry, kpi.label)}: {_text(kpi.text)}{_interval(kpi)}{kpi_trend(kpi)}</li>"
         for entry in entries
         for kpi in (entry.results.kpis if entry.results else ())
         if (kpi.market or entry.market) == market
@@ -158,7 +170,7 @@ def market_section(market: str, entries: list[ReportEntry], names: Mapping[str, 
     verdicts = [item for item in _verdicts(entries) if item[2] == market]
     parts = [f'<section><h2 id="{_market_anchor(market)}">{_text(market_label(market, names))}</h2>']
     if kpis:
-        parts.append("<h3>Headline KPIs</h3><ul>" + "".join(kpis) + "</ul>")
+        parts.append('<h3>Headline KPIs</h3><ul class="kpis">' + "".join(kpis) + "</ul>")
     if verdicts:
         parts.append("<h3>Against target</h3>" + verdicts_table(verdicts, names))
     for entry in own:
@@ -167,11 +179,67 @@ def market_section(market: str, entries: list[ReportEntry], names: Mapping[str, 
             parts.append(f'<p class="status">This report {_text(entry.status)}; see the report for why.</p>')
         if entry.headline:
             parts.append(f'<p class="headline">{_text(entry.headline)}</p>')
-        findings = [f for f in (entry.results.findings if entry.results else ()) if f != entry.headline]
+        # the headline may be a finding without its "Scope: …" opening: that finding is not shown twice
+        findings = [f for f in (entry.results.findings if entry.results else ()) if not _is_headline(f, entry)]
         if findings[:TOP_FINDINGS]:
             parts.append("<ul>" + "".join(f"<li>{_text(f)}</li>" for f in findings[:TOP_FINDINGS]) + "</ul>")
     parts.append("</section>")
     return "\n".join(parts)
+
+
+def kpi_trend(kpi: Kpi) -> str:
+    """A KPI's recorded trend and the report's call on its change: a sparkline, the first and last values as the
+    report printed them, and the call in words; ``""`` when the report recorded neither."""
+    parts = []
+    points = [point for point in kpi.trend if point[1] is not None]
+    if points:
+        (first_label, _, first_text), (last_label, _, last_text) = points[0], points[-1]
+        ends = f"{first_label}: {first_text} → {last_label}: {last_text}"
+        what = f"{kpi.label}, {kpi.trend_label}" if kpi.trend_label else kpi.label
+        parts.append(sparkline(kpi.trend, f"{what}: {ends} ({len(points)} points)"))
+        parts.append(f'<span class="trend">{_text(ends)}</span>')
+    if kpi.change_direction in CHANGE_SIGNS:
+        sign = CHANGE_SIGNS[kpi.change_direction]
+        parts.append(
+            f' <span class="change change-{kpi.change_direction}" title="{_text(kpi.change)}">{_text(sign)}</span>'
+        )
+    return "".join(parts)
+
+
+def sparkline(points: tuple[tuple[str, float | None, str], ...], title: str) -> str:
+    """An inline SVG line of the points' values (oldest left, the range of the values top to bottom), broken where a
+    value is missing, its last point marked; ``title`` (escaped) is its accessible name. ``""`` without values."""
+    values = [value for _, value, _ in points if value is not None]
+    if not values:
+        return ""
+    low, high = min(values), max(values)
+    step = (SPARK_WIDTH - 2 * SPARK_PAD) / max(len(points) - 1, 1)
+
+    def y(value: float) -> float:
+        if high == low:
+            return SPARK_HEIGHT / 2
+        return SPARK_PAD + (high - value) / (high - low) * (SPARK_HEIGHT - 2 * SPARK_PAD)
+
+    lines: list[list[str]] = [[]]
+    for position, (_, value, _) in enumerate(points):
+        if value is None:
+            lines.append([])  # a gap: the line breaks here
+        else:
+            lines[-1].append(f"{SPARK_PAD + position * step:.1f},{y(value):.1f}")
+    last = next(index for index in range(len(points) - 1, -1, -1) if points[index][1] is not None)
+    shapes = [f'<polyline points="{" ".join(coordinates)}"/>' for coordinates in lines if len(coordinates) > 1]
+    for alone in (coordinates[0].split(",") for coordinates in lines if len(coordinates) == 1):  # between gaps
+        shapes.append(f'<circle cx="{alone[0]}" cy="{alone[1]}" r="1.5"/>')
+    shapes.append(f'<circle cx="{SPARK_PAD + last * step:.1f}" cy="{y(points[last][1]):.1f}" r="2"/>')
+    return (
+        f'<svg class="sparkline" role="img" width="{SPARK_WIDTH}" height="{SPARK_HEIGHT}" '
+        f'viewBox="0 0 {SPARK_WIDTH} {SPARK_HEIGHT}" xmlns="http://www.w3.org/2000/svg">'
+        f"<title>{_text(title)}</title>{''.join(shapes)}</svg>"
+    )
+
+
+def _is_headline(finding: str, entry: ReportEntry) -> bool:
+    return bool(entry.headline) and (finding == entry.headline or finding.endswith(f". {entry.headline}"))
 
 
 def _verdicts(entries: list[ReportEntry]) -> list[tuple[Verdict, ReportEntry, str]]:

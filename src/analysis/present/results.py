@@ -7,7 +7,8 @@ its tables and charts). The record is glued into the executed notebook as one di
 HTML), builds the run's executive summary and the index's headlines from it, and leaves it out of the HTML report.
 
 Strings stay raw in the record (as the data spells them); whoever renders them escapes them. Numbers that are not
-finite are recorded as ``null``.
+finite are recorded as ``null``. What each report records (its headline, KPIs with their trends, verdicts) is chosen
+by the helpers of :mod:`analysis.present.report_results`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from analysis.errors import ParameterError
 RESULTS_MIME = "application/vnd.workbook.results+json"
 RESULTS_VERSION = 1
 VERDICTS = ("met", "missed", "inconclusive")
+CHANGE_DIRECTIONS = ("rise", "fall", "none", "")  # a report's call on a KPI's change ("" = it makes none)
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,17 @@ class Kpi:
     market
         the market the number is for, when it is not the report's own (an across-markets report's per-market
         rows); None for the report's market.
+    trend
+        the KPI over time as the report shows it, oldest first: ``(period label, value, value as printed)``
+        triples (``("2025-01-01", 0.021, "2.10%")``); the value is None where the period has none. Empty when the
+        report shows no series.
+    trend_label
+        what the series is, in the reader's words (``"monthly, as in the KPI table"``), or ``""``.
+    change
+        the report's own sentence on the KPI's change, verbatim, or ``""`` when the report makes no call.
+    change_direction
+        that sentence's verdict: ``"rise"`` or ``"fall"`` (a real change by the report's test), ``"none"``
+        (within the noise), or ``""`` when the report makes no call.
     """
 
     name: str
@@ -54,10 +67,23 @@ class Kpi:
     ci_high: float | None = None
     interval: str = ""
     market: str | None = None
+    trend: tuple[tuple[str, float | None, str], ...] = ()
+    trend_label: str = ""
+    change: str = ""
+    change_direction: str = ""
 
     def __post_init__(self) -> None:
         for name in ("value", "ci_low", "ci_high"):
             object.__setattr__(self, name, _number(getattr(self, name), name))
+        object.__setattr__(self, "trend", _trend_points(self.name, self.trend))
+        if self.change_direction not in CHANGE_DIRECTIONS:
+            raise ParameterError(
+                f"change_direction of {self.name!r}: {self.change_direction!r} is not a direction "
+                f"(one of {', '.join(repr(d) for d in CHANGE_DIRECTIONS)})",
+                parameter="change_direction",
+                value=self.change_direction,
+                valid=list(CHANGE_DIRECTIONS),
+            )
 
 
 @dataclass(frozen=True)
@@ -234,80 +260,22 @@ def _number(value: object, name: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def _trend_points(kpi: str, points: Iterable) -> tuple[tuple[str, float | None, str], ...]:
+    """``points`` as (label, value, text) tuples (JSON gives lists back); a malformed point is a ParameterError."""
+    checked = []
+    for point in points or ():
+        if isinstance(point, str) or len(point) != 3:
+            raise ParameterError(
+                f"trend of {kpi!r}: {point!r} is not a (period label, value, text) triple",
+                parameter="trend",
+                value=point,
+                valid="(period label, value or None, value as printed)",
+            )
+        label, value, text = point
+        checked.append((str(label), _number(value, "trend"), str(text)))
+    return tuple(checked)
+
+
 def _known(record_type: type, values: Mapping[str, Any]) -> dict[str, Any]:
     names = record_type.__dataclass_fields__
     return {name: value for name, value in values.items() if name in names}
-
-
-def funnel_kpis(analysis: Any) -> list[Kpi]:
-    """The funnel report's headline KPIs, as its findings print them: conversion from the first to the last step
-    and cart abandonment, each with its Wilson 95% interval (none when no unit started the funnel)."""
-    from analysis.present import formatting as fmt
-    from analysis.present.labels import kpi_label
-
-    if analysis.started == 0:
-        return []
-    last = analysis.overall.iloc[-1]
-    kpis = [
-        Kpi(
-            "conversion_rate",
-            kpi_label("conversion_rate"),
-            fmt.percent(last.conversion_from_first),
-            last.conversion_from_first,
-            last.conversion_from_first_ci_low,
-            last.conversion_from_first_ci_high,
-            fmt.interval(last.conversion_from_first_ci_low, last.conversion_from_first_ci_high),
-        )
-    ]
-    carts = analysis.abandonment_overall.iloc[0]
-    if carts.trials:
-        kpis.append(
-            Kpi(
-                "cart_abandonment_rate",
-                kpi_label("cart_abandonment_rate"),
-                fmt.percent(carts.rate),
-                carts.rate,
-                carts.rate_ci_low,
-                carts.rate_ci_high,
-                fmt.interval(carts.rate_ci_low, carts.rate_ci_high),
-            )
-        )
-    return kpis
-
-
-def overview_kpis(analysis: Any) -> list[Kpi]:
-    """The data overview's totals as its findings print them: orders, sessions, session conversion, revenue."""
-    from analysis.present import formatting as fmt
-
-    if analysis.empty:
-        return []
-    totals = analysis.totals
-    kpis = [
-        Kpi("orders", "Orders", fmt.count(totals["orders"]), totals["orders"]),
-        Kpi("sessions", "Sessions", fmt.count(totals["sessions"]), totals["sessions"]),
-    ]
-    if totals["sessions"]:
-        rate = totals["conversion_rate"]
-        kpis.append(Kpi("session_conversion_rate", "Session conversion", fmt.percent(rate, 2), rate))
-    if totals["currency"] is not None:
-        revenue = totals["revenue"]
-        kpis.append(Kpi("revenue", "Revenue", fmt.money(revenue, totals["currency"]), revenue))
-    return kpis
-
-
-def impact_verdicts(analysis: Any) -> list[Verdict]:
-    """Each initiative KPI with a target: its effect (as the findings print it) and the verdict against the target."""
-    from analysis.present import impact
-    from analysis.present.labels import kpi_label
-
-    return [
-        Verdict(
-            row["kpi"],
-            kpi_label(row["kpi"]),
-            row["verdict"],
-            impact.effect_text(analysis, row),
-            impact.target_text(row["target_low"], row["target_high"]),
-        )
-        for _, row in impact.in_kpi_order(analysis.effects).iterrows()
-        if row["verdict"] in VERDICTS
-    ]
