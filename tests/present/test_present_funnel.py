@@ -223,3 +223,17 @@ def test_when_codes_are_shown_to_a_reader_then_they_are_spelled_out_and_written_
     assert show.value_label(None) == "None"  # the caller's missing marker stays as it is
     assert show.column_label("segment") == "Personality segment"
     assert show.column_label("age_band") == "Age band"
+
+
+def test_when_an_initiative_launched_during_the_weeks_shown_then_the_weekly_trend_marks_only_the_scopes_launch(
+    analysis,
+):
+    from datetime import date
+
+    import matplotlib.pyplot as plt
+
+    launches = [("DE", date(2025, 3, 5)), ("FR", date(2025, 3, 6)), ("DE", date(2026, 1, 1))]  # week of 3 Mar 2025
+    figure = show.plot_weekly(analysis, launches)
+    assert [text.get_text() for text in figure.axes[0].texts] == ["DE launch"]
+    plt.close(figure)
+    assert len(show.plot_weekly(analysis).axes[0].texts) == 0  # nothing to mark without launches

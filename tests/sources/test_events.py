@@ -124,3 +124,26 @@ def test_when_a_connection_is_given_then_validating_a_ga4_export_leaves_its_sett
     assert report.rows == {"events": 3}
     assert opened_connections == []
     assert settings_of(outside_connection) == before
+
+
+def test_when_the_data_hold_initiatives_then_the_source_carries_the_launches_that_went_live(tmp_path: Path):
+    import pandas as pd
+
+    tables = tiny_tables()
+    tables["initiatives"] = pd.DataFrame(
+        {
+            "initiative_id": ["INI-1", "INI-1", "INI-1"],
+            "name": ["Personalised journeys"] * 3,
+            "market": ["FR", "DE", "DE"],
+            "launch_date": pd.to_datetime(["2025-02-01", "2025-01-15", None]).date,
+            "target_kpi": ["conversion_rate"] * 3,
+            "target_low": [0.15] * 3,
+            "target_high": [0.2] * 3,
+        }
+    ).astype({"launch_date": "object"})
+    tables["initiatives"].loc[2, "initiative_id"] = "INI-2"  # planned, never launched
+
+    source = open_events(write_tables(tmp_path, tables))
+
+    assert [(market, str(day)[:10]) for market, day in source.launches] == [("DE", "2025-01-15"), ("FR", "2025-02-01")]
+    assert open_events(write_tables(tmp_path / "none", tiny_tables())).launches == []

@@ -16,6 +16,7 @@ from analysis.present.theme import (
     SECOND_BAR_COLOUR,
     empty_figure,
     error_widths,
+    mark_launches,
 )
 
 NO_TIMING = "No order between steps in any_order mode."
@@ -236,14 +237,21 @@ def plot_rates_by_group(tests: dict[str, pd.DataFrame], title: str, everyone: fl
     return figure
 
 
-def plot_weekly(analysis: FunnelAnalysis):
-    """Whole-funnel conversion by week of the first step, with its 95% band."""
+def plot_weekly(analysis: FunnelAnalysis, launches=()):
+    """Whole-funnel conversion by week of the first step, with its 95% band and the scope's launches marked.
+
+    ``launches``: ``(market, day)`` pairs (the events source's ``launches``); those of other markets than the
+    scope's are left out, every market's for ALL.
+    """
     if not analysis.started:
         return empty_figure(nothing_to_analyse(analysis))
     weekly = analysis.weekly
     figure, axis = plt.subplots(figsize=(9, 3.2))
     axis.plot(weekly.week, weekly.conversion, marker="o", markersize=3)
     axis.fill_between(weekly.week, weekly.conversion_ci_low, weekly.conversion_ci_high, alpha=0.25)
+    market = analysis.scope.market if analysis.scope is not None else ALL_MARKETS
+    shown = [(where, day) for where, day in launches if market in (ALL_MARKETS, where)]
+    mark_launches(axis, shown, weekly.week.min(), weekly.week.max() + pd.Timedelta(days=6))
     axis.yaxis.set_major_formatter(lambda value, _: fmt.percent(value, 0))
     axis.set_ylabel(f"{analysis.unit}s converting")
     axis.set_title("Conversion by week of first visit (95% CI)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 import ibis
@@ -10,7 +11,7 @@ import ibis
 from analysis.contract import ALL_MARKETS
 from analysis.errors import ParameterError
 from analysis.sources.connection import connect
-from analysis.sources.files import load_tables
+from analysis.sources.files import find_table_files, load_tables
 from analysis.sources.formats.ga4 import Ga4Import, read_ga4_export
 from analysis.sources.prepared import validate_data_dir
 from analysis.sources.validate import ValidationReport, check_table
@@ -21,6 +22,8 @@ class EventsSource:
     """A validated events table, where it came from, the markets it may be asked about, and notes for the reader.
 
     ``con`` is the backend the events live on: further tables an analysis joins to them belong on it too.
+    ``launches`` holds ``(market, launch day)`` of every initiative of the data folder that went live, for the
+    charts to mark (empty without an ``initiatives`` table).
     """
 
     events: ibis.Table
@@ -28,6 +31,7 @@ class EventsSource:
     known_markets: list[str]
     notes: list[str] = field(default_factory=list)
     con: ibis.BaseBackend | None = None
+    launches: list[tuple[str, date]] = field(default_factory=list)
 
     def check_market(self, market: str) -> None:
         """Raise a clear error for a market the source does not know (``ALL`` always passes).
@@ -73,7 +77,18 @@ def open_events(data_dir: Path | str, ga4_export: Path | str = "", con=None) -> 
     validate_data_dir(data_dir, con, tables=["events"]).raise_if_invalid()
     tables = load_tables(data_dir, con, tables=["events", "markets"])
     markets = sorted(tables["markets"].market.to_pandas())
-    return EventsSource(tables["events"], f"the markets table of {data_dir}", markets, con=con)
+    origin = f"the markets table of {data_dir}"
+    return EventsSource(tables["events"], origin, markets, con=con, launches=_launches(data_dir, con))
+
+
+def _launches(data_dir: Path | str, con) -> list[tuple[str, date]]:
+    """(market, launch day) of each initiative of ``data_dir`` that went live, in launch order."""
+    if "initiatives" not in find_table_files(data_dir):
+        return []
+    initiatives = load_tables(data_dir, con, tables=["initiatives"])["initiatives"]
+    live = initiatives.filter(initiatives.launch_date.notnull()).select("market", "launch_date").distinct()
+    frame = live.order_by(["launch_date", "market"]).to_pandas()
+    return [(str(market), day) for market, day in zip(frame["market"], frame["launch_date"], strict=True)]
 
 
 def validate_ga4_export(path: Path | str, con=None) -> ValidationReport:
