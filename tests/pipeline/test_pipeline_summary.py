@@ -208,9 +208,12 @@ def test_when_a_report_called_a_change_then_the_summary_says_it_in_words_with_th
 
     called, uncalled = kpi_trend(kpi), kpi_trend(quiet)
 
-    assert called == (f' <span class="change change-rise" title="{escape(said)}">↑ real rise</span>')
+    assert called == (
+        f'<span class="trend-line"> <span class="change change-rise" title="{escape(said)}">↑ real rise</span></span>'
+    )
     assert "change" not in uncalled and '<span class="trend">Jan: 3 → Feb: 4</span>' in uncalled
-    assert kpi_trend(Kpi("nps", "NPS", "+3", change="x", change_direction="none")).endswith("→ within the noise</span>")
+    noise = kpi_trend(Kpi("nps", "NPS", "+3", change="x", change_direction="none"))
+    assert noise.endswith("→ within the noise</span></span>") and kpi_trend(Kpi("nps", "NPS", "+3")) == ""
 
 
 def escape(text: str) -> str:

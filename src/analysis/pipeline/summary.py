@@ -46,7 +46,8 @@ th { background: #f6f8fa; }
 .verdict-inconclusive { background: #eaeef2; color: #424a53; }
 .headline { font-weight: 600; }
 .kpis li { margin: 0.3em 0; }
-.sparkline { vertical-align: middle; margin: 0 0.4em; }
+.trend-line { display: block; }
+.sparkline { vertical-align: middle; margin-right: 0.4em; }
 .sparkline polyline { fill: none; stroke: #0969da; stroke-width: 1.5; }
 .sparkline circle { fill: #0969da; }
 .trend { font-size: 0.8em; color: #57606a; }
@@ -203,7 +204,7 @@ def kpi_trend(kpi: Kpi) -> str:
         parts.append(
             f' <span class="change change-{kpi.change_direction}" title="{_text(kpi.change)}">{_text(sign)}</span>'
         )
-    return "".join(parts)
+    return f'<span class="trend-line">{"".join(parts)}</span>' if parts else ""
 
 
 def sparkline(points: tuple[tuple[str, float | None, str], ...], title: str) -> str:
