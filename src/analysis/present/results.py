@@ -53,7 +53,8 @@ class Kpi:
     trend_label
         what the series is, in the reader's words (``"monthly, as in the KPI table"``), or ``""``.
     change
-        the report's own sentence on the KPI's change, verbatim, or ``""`` when the report makes no call.
+        the report's own words on the KPI's change (its sentence, or the clause of one), verbatim, or ``""`` when
+        the report makes no call.
     change_direction
         that sentence's verdict: ``"rise"`` or ``"fall"`` (a real change by the report's test), ``"none"``
         (within the noise), or ``""`` when the report makes no call.
@@ -132,7 +133,9 @@ class Results:
     market
         the report's market code (``"ALL"`` for an across-markets report).
     headline
-        one sentence: the report's first finding, shown beside its link in the index and the summary.
+        one sentence, shown beside the report's link in the index and the summary: its most informative finding
+        (chosen by :mod:`analysis.present.report_results`, a funnel's or overview's without its "Scope: …" opening),
+        else its first.
     kpis, verdicts
         the headline numbers and the verdicts against targets.
     findings
