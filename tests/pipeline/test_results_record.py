@@ -146,3 +146,13 @@ def test_when_a_kernel_records_results_then_the_executed_notebook_holds_them_and
     assert results == build_results("overview", "DE", PAYLOAD, kpis=[Kpi("orders", "Orders", "1,204", 1204.0)])
     assert RESULTS_MIME not in page and "__pwned" not in page and "1,204" not in page
     assert page.count('<div class="jp-OutputArea-child') == 0  # no empty output left where the record was
+
+
+def test_when_a_finding_opens_with_its_scope_then_it_still_counts_as_the_headline_it_restates():
+    from analysis.present.results import restates_headline
+
+    headline = "Of 42 sessions that reached Visit, 13.0% reached Purchase."
+    assert restates_headline(headline, headline)
+    assert restates_headline(f"Scope: US, 01 Jan 2025 to 30 Jun 2026. {headline}", headline)
+    assert not restates_headline("The steepest drop is Cart → Checkout.", headline)
+    assert not restates_headline(headline, "")

@@ -14,6 +14,7 @@ from pathlib import Path
 from analysis.pipeline.export import ExportedReport, ExportedRun
 from analysis.pipeline.files import write_atomically
 from analysis.pipeline.markets import market_label
+from analysis.present.results import restates_headline
 
 SLIDE_WIDTH_INCHES, SLIDE_HEIGHT_INCHES = 13.333, 7.5  # 16:9
 BODY_FINDINGS = 4  # findings under the headline on a report's slide
@@ -93,7 +94,8 @@ def _report_slide(deck, run: ExportedRun, report: ExportedReport) -> None:
     for paragraph in title.text_frame.paragraphs:
         for run_ in paragraph.runs:
             run_.font.size = Pt(size)
-    others = [finding for finding in report.results.findings if finding != headline][:BODY_FINDINGS]
+    others = [finding for finding in report.results.findings if not restates_headline(finding, headline)]
+    others = others[:BODY_FINDINGS]
     if others:
         _text_box(slide, 0.5, 1.8, 5.7 if report.charts else 12.33, 4.8, [f"• {shortened(f)}" for f in others], 14)
     if report.charts:

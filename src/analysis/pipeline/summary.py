@@ -19,7 +19,7 @@ from urllib.parse import quote
 from analysis.pipeline.files import write_atomically
 from analysis.pipeline.markets import market_label
 from analysis.pipeline.recorded import ReportEntry
-from analysis.present.results import Kpi, Verdict
+from analysis.present.results import Kpi, Verdict, restates_headline
 
 SUMMARY = "summary.html"
 RUN_INDEX = "index.html"
@@ -240,7 +240,7 @@ def sparkline(points: tuple[tuple[str, float | None, str], ...], title: str) -> 
 
 
 def _is_headline(finding: str, entry: ReportEntry) -> bool:
-    return bool(entry.headline) and (finding == entry.headline or finding.endswith(f". {entry.headline}"))
+    return restates_headline(finding, entry.headline)
 
 
 def _verdicts(entries: list[ReportEntry]) -> list[tuple[Verdict, ReportEntry, str]]:

@@ -282,3 +282,8 @@ def _trend_points(kpi: str, points: Iterable) -> tuple[tuple[str, float | None, 
 def _known(record_type: type, values: Mapping[str, Any]) -> dict[str, Any]:
     names = record_type.__dataclass_fields__
     return {name: value for name, value in values.items() if name in names}
+
+
+def restates_headline(finding: str, headline: str) -> bool:
+    """Whether ``finding`` is the report's headline: the same sentence, or it after an opening such as "Scope: …. "."""
+    return bool(headline) and (finding == headline or finding.endswith(f". {headline}"))
