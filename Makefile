@@ -53,7 +53,7 @@ data: $(DEMO_DIR)/events.parquet ## the deterministic demo data in data/demo/
 reports: setup data ## run every notebook for every market and render reports/index.html
 	$(BIN)/workbook run $(if $(JOBS),--jobs $(JOBS))
 
-test: setup-test ## the whole test suite (unit, notebooks, pipeline, browser)
+test: setup-test data ## the whole test suite (unit, notebooks, pipeline, browser, Spark parity on the demo data)
 	$(BIN)/python -m pytest -n 2 --dist loadscope tests notebooks --nbval-lax
 
 lint: setup-test ## ruff lint and format check

@@ -17,13 +17,17 @@ Market entry scoring is left out: it reads reference files with pandas and the m
 engine, so no analysis runs on Spark there.
 
 Markets: US, GB and ALL where the notebook takes ALL (the experiment readout takes one market with an A/B arm: GB,
-its default, and US). The data are ``data/test-small`` (3,000 users, the notebooks' own test data, always present):
-on this shared 2-core machine the module took 5 min (Spark session, loading and validating on both engines ~60 s;
-each run 2-26 s, the funnel the dearest), dominated by Spark's per-query planning, not by data size. The 60,000-user
-demo data (``data/demo``, built by ``make``, absent on a fresh checkout) cost about the same (4.3 min), but there the
-CLV chart's mean values differ by up to 6e-9 relative: the engines sum the customers' money in different orders and
-the fitted model's optimiser carries the last-bit difference further; that case is not yet settled, so it is not
-compared here.
+its default, and US). The data are the demo data (``data/demo``, 60,000 users, 1.6M events: what ``make reports``
+renders; ``make test`` builds them first, and ``$WORKBOOK_PARITY_DATA_DIR`` points the module elsewhere): on this
+shared 2-core machine the module takes 4-5 min (Spark session, loading and validating on both engines ~60 s; each run
+2-26 s, the funnel the dearest), dominated by Spark's per-query planning, not by data size.
+
+Tolerance: rtol 1e-9, atol 1e-12 everywhere but for the outputs of a model fitted by maximum likelihood (the CLV of
+the retention report: BG/NBD or its no-dropout limit NBD, Gamma-Gamma), which get rtol 1e-4. The engines sum the
+customers' money and count their purchases in different orders, so the fit's inputs differ in their last bits; on
+the demo data the likelihood is nearly flat (its buyers never drop out, so the fit runs along a ridge) and the
+optimiser's stopping point moves the mean CLV by up to 1.6e-6 relative (measured: 49.21690 vs 49.21682). The CLV
+is shown to whole currency units, so what a reader sees is equal; every other number is held to 1e-9.
 """
 
 from __future__ import annotations
@@ -42,7 +46,7 @@ import pytest
 from IPython.display import Markdown
 from pandas.io.formats.style import Styler
 
-from analysis.config import NOTEBOOKS_DIR
+from analysis.config import DEMO_DATA_DIR, NOTEBOOKS_DIR
 from analysis.scope import Scope
 from analysis.sources import connect, load_tables, open_events, validate_data_dir
 
@@ -53,7 +57,9 @@ from matplotlib.figure import Figure  # noqa: E402
 pytestmark = pytest.mark.slow
 
 RTOL, ATOL = 1e-9, 1e-12
-DATA_DIR = Path(os.environ.get("WORKBOOK_DATA_DIR", "data/test-small"))
+FITTED_RTOL = 1e-4  # outputs of a maximum-likelihood fit (see the module docstring)
+FITTED = ("clv",)  # the presenters whose outputs come from such a fit, by the words in their names
+DATA_DIR = Path(os.environ.get("WORKBOOK_PARITY_DATA_DIR") or DEMO_DATA_DIR)
 
 
 @pytest.fixture(scope="module")
@@ -84,6 +90,8 @@ def spark_con(tmp_path_factory):
 @pytest.fixture(scope="module")
 def engines(spark_con, tmp_path_factory) -> Iterator[dict[str, SimpleNamespace]]:
     """The data's tables, its events source and its validation, on DuckDB and on Spark."""
+    if not (DATA_DIR / "events.parquet").exists():
+        pytest.fail(f"no demo data in {DATA_DIR}: `make data` writes them (`make test` does it first)")
     with pytest.MonkeyPatch.context() as patch:
         # DuckDB would return a validation stored when the folder was prepared (and say so); Spark checks now
         patch.setenv("WORKBOOK_CACHE_DIR", str(tmp_path_factory.mktemp("no-prepared-data")))
@@ -215,13 +223,14 @@ def figure_data(figure: Figure) -> list[dict]:
 
 
 def assert_same(on_spark, on_duckdb, where: str) -> None:
-    """Equal text, and numbers equal within RTOL/ATOL, anywhere in nested outputs."""
+    """Equal text, and numbers equal within RTOL/ATOL (FITTED_RTOL for fitted outputs), anywhere in nested outputs."""
     assert type(on_spark) is type(on_duckdb), where
+    rtol = FITTED_RTOL if any(word in where.split(" / ")[0] for word in FITTED) else RTOL
     if isinstance(on_duckdb, pd.DataFrame):
-        pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, rtol=RTOL, atol=ATOL, obj=where)
+        pd.testing.assert_frame_equal(on_spark, on_duckdb, check_dtype=False, rtol=rtol, atol=ATOL, obj=where)
     elif isinstance(on_duckdb, np.ndarray):
         assert on_spark.shape == on_duckdb.shape, where
-        np.testing.assert_allclose(on_spark, on_duckdb, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=where)
+        np.testing.assert_allclose(on_spark, on_duckdb, rtol=rtol, atol=ATOL, equal_nan=True, err_msg=where)
     elif isinstance(on_duckdb, dict):
         assert on_spark.keys() == on_duckdb.keys(), where
         for key in on_duckdb:
