@@ -93,3 +93,12 @@ def test_when_numbers_are_worded_then_ordinals_and_units_read_naturally():
     assert show.value_text(0.1431, "fraction") == "14.3%"
     assert show.value_text(4.519, "days") == "4.5 days"
     assert show.gap_text(-0.0142, "fraction") == "1.4 pts"
+
+
+def test_when_kpi_trends_are_drawn_then_every_panel_shares_one_index_scale_holding_every_value(demo):
+    figure = show.plot_trends(demo)
+
+    limits = {axis.get_ylim() for axis in figure.axes}
+    assert len(limits) == 1  # a 1-point wobble and a 20-point jump are drawn to the same scale
+    (low, high), indexed = limits.pop(), demo.trends.series["indexed"]
+    assert low < indexed.min() and indexed.max() < high

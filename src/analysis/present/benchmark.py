@@ -332,7 +332,10 @@ def plot_quadrant(analysis: BenchmarkAnalysis, x_kpi: str = "conversion_rate", y
 
 
 def plot_trends(analysis: BenchmarkAnalysis):
-    """One panel per KPI: each company's value indexed to its first quarter (= 100), the client in red."""
+    """One panel per KPI: each company's value indexed to its first quarter (= 100), the client in red.
+
+    Every panel has the same index scale, so a 1-point wobble in one KPI does not look like a 20-point jump in another.
+    """
     series = analysis.trends.series
     kpis = sorted(series["kpi"].unique(), key=kpi_label)
     if not kpis or len(analysis.trends.quarters) < 2:
@@ -346,6 +349,10 @@ def plot_trends(analysis: BenchmarkAnalysis):
         axis.axhline(100, color=REFERENCE_COLOUR, linewidth=0.8, linestyle=":")
         axis.set_title(kpi_label(kpi))
         axis.tick_params(axis="x", rotation=45, labelsize=8)
+    low, high = series["indexed"].min(), series["indexed"].max()
+    margin = max(high - low, 1.0) * 0.05
+    for axis in axes:
+        axis.set_ylim(low - margin, high + margin)
     axes[0].legend(fontsize=7, ncol=2)
     figure.suptitle(f"KPIs indexed to {analysis.trends.quarters[0]} = 100 ({analysis.client} in red)")
     figure.tight_layout()
