@@ -74,3 +74,19 @@ def test_when_internet_users_are_read_then_every_figure_is_the_2024_value_of_the
     assert set(internet["year"]) == {2024} and set(internet["source"]) == {"wdi_it_net_user_zs_2026-07-13"}
     # the three figures issue 17 found stale (2021 in the 2024-05-30 release), now from the newer release
     assert internet.loc[["USA", "PHL", "ZAF"], "value"].tolist() == [94.69380188, 67.26300914, 78.35759735]
+
+
+def test_when_the_markets_table_lives_in_the_engines_catalog_then_the_served_markets_come_from_there(
+    tiny_data_dir, monkeypatch
+):
+    from analysis.sources import load_tables, open_engine
+    from analysis.sources.reference import served_markets
+
+    con = open_engine("duckdb")
+    markets = load_tables(tiny_data_dir, con, tables=["markets"])["markets"].to_pyarrow()
+    con.create_table("client_markets", markets.slice(1, 1))  # the catalog's table serves one market of the two
+    monkeypatch.setenv("WORKBOOK_TABLES", '{"markets": "client_markets"}')
+
+    assert served_markets(tiny_data_dir, con) == tuple(markets.column("market").to_pylist()[1:2])
+    monkeypatch.delenv("WORKBOOK_TABLES")
+    assert served_markets(tiny_data_dir, con) == tuple(markets.column("market").to_pylist())

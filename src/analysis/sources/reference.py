@@ -40,16 +40,18 @@ def read_pest_indicators(path: str | Path) -> pd.DataFrame:
     return frame
 
 
-def served_markets(data_dir: str | Path = "") -> tuple[str, ...]:
+def served_markets(data_dir: str | Path = "", con=None) -> tuple[str, ...]:
     """The markets the client already serves: the ``market`` codes of the data's markets table, in table order.
 
     ``data_dir`` as a notebook's parameter (:func:`analysis.config.resolve_data_dir`: empty means
-    $WORKBOOK_DATA_DIR, else the demo data). Codes are read as written (the contract's upper-case ISO alpha-2).
+    $WORKBOOK_DATA_DIR, else the demo data). ``con``: the engine to read it with (:func:`analysis.sources.open_engine`;
+    a new DuckDB one when None); a ``markets`` table named in the engine's catalog ($WORKBOOK_TABLES) is read from
+    there. Codes are read as written (the contract's upper-case ISO alpha-2).
     """
     from analysis.config import resolve_data_dir
     from analysis.sources.files import load_tables  # the data engine is needed only here
 
-    markets = load_tables(resolve_data_dir(data_dir), tables=["markets"])["markets"]
+    markets = load_tables(resolve_data_dir(data_dir), con, tables=["markets"])["markets"]
     return tuple(dict.fromkeys(markets.select("market").to_pyarrow().column("market").to_pylist()))
 
 
