@@ -41,7 +41,8 @@ def test_when_the_config_has_an_unknown_key_then_exit_2_and_one_line_names_it(tm
     assert exit_code == 2
     assert err.splitlines() == [
         f"workbook: {path}: colour: unknown key "
-        "(valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, spark, tables)"
+        "(valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, spark, tables, "
+        "chart_files)"
     ]
     assert out == ""
 
@@ -57,7 +58,7 @@ def test_when_the_config_has_several_problems_then_the_first_line_is_prefixed_an
     assert err.splitlines() == [
         f"workbook: {path}: markets[1]: 'd3' is not an ISO 3166-1 alpha-2 market code (two letters, e.g. DE)",
         f"  {path}: colour: unknown key (valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks, "
-        "engine, spark, tables)",
+        "engine, spark, tables, chart_files)",
     ]
     assert not (tmp_path / "reports").exists()  # refused before anything ran
 

@@ -85,7 +85,7 @@ def test_when_key_is_unknown_then_error_names_it_and_the_valid_keys(tmp_path):
 
     assert problems_of(path) == [
         "colour: unknown key (valid here: data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, "
-        "spark, tables)"
+        "spark, tables, chart_files)"
     ]
 
 
@@ -228,7 +228,7 @@ def test_when_file_is_not_a_mapping_then_error_names_the_expected_keys(tmp_path)
 
     assert problems_of(path) == [
         "expected a mapping with keys data_dir, reports_dir, notebooks_dir, period, markets, notebooks, engine, spark, "
-        "tables; got list"
+        "tables, chart_files; got list"
     ]
 
 

@@ -48,7 +48,13 @@ def test_when_no_engine_is_configured_then_the_run_is_on_duckdb_and_reports_get_
 
     assert (config.engine, config.spark.master, config.spark.settings, config.tables) == ("duckdb", "local[*]", {}, {})
     assert "engine" not in report.parameters
-    assert report.environment == {}
+    assert report.environment == {"WORKBOOK_CHART_FILES": "1"}  # only the chart files, drawn by default
+
+
+def test_when_chart_files_are_switched_off_then_no_kernel_draws_them(tmp_path):
+    (report,) = plan_reports(load_run_config(project(tmp_path, "chart_files: false\n")))
+
+    assert report.environment == {"WORKBOOK_CHART_FILES": "0"}
 
 
 def test_when_engine_is_pyspark_then_each_report_gets_the_engine_and_the_spark_settings(tmp_path):

@@ -36,7 +36,6 @@ from analysis.pipeline.plan import PlannedReport
 from analysis.pipeline.provenance import Provenance
 from analysis.pipeline.render import ReportHeader, error_notebook, notebook_title, render_report
 from analysis.pipeline.workers import RunStopped, die_with_parent, ignore_stop_signals, stop_workers
-from analysis.present.capture import CHART_FILES_ENVIRONMENT
 
 # Kernels start slowly when both cores are busy executing other notebooks.
 KERNEL_START_TIMEOUT_SECONDS = 180
@@ -321,7 +320,6 @@ def _prepare_worker() -> None:
     ignore_stop_signals()
     # debugpy in the kernel warns about frozen modules on every start unless told not to validate them.
     os.environ["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
-    os.environ[CHART_FILES_ENVIRONMENT] = "1"  # each report's charts are captured and written beside it
     import papermill  # noqa: F401 - imported once per worker, not once per report
 
     from analysis.pipeline.render import report_exporter
