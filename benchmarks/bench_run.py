@@ -7,6 +7,7 @@ Usage::
     .venv/bin/python benchmarks/bench_run.py --quick            # data_overview and the funnel only
     .venv/bin/python benchmarks/bench_run.py --users 400000     # data/bench/demo_400000 (about 10.5M events)
     .venv/bin/python benchmarks/bench_run.py --repeat 3 --no-loop
+    .venv/bin/python benchmarks/bench_run.py --quick --no-chart-files   # like for like: the loop draws no chart files
 
 Per report it prints the fixed cost (from the report's start to the first line of analysis: kernel start and the
 setup cell's imports), validation, analysis (every other cell) and rendering, from papermill's cell timings in the
@@ -134,6 +135,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=1, help="rounds; times are medians (default 1)")
     parser.add_argument("--jobs", type=int, default=None, help="pipeline workers (default: one per core)")
     parser.add_argument("--no-loop", action="store_true", help="time the pipeline only")
+    parser.add_argument(
+        "--no-chart-files", action="store_true", help="run with chart_files: false (the loop draws no chart files)"
+    )
     args = parser.parse_args(argv)
 
     data_dir = PROJECT_ROOT / ("data/demo" if args.users is None else f"data/bench/demo_{args.users}")
@@ -145,7 +149,12 @@ def main(argv: list[str] | None = None) -> int:
         names = [name for name in names if name in QUICK_NOTEBOOKS] if args.quick else names
         split_setup_cells(NOTEBOOKS_DIR, Path(folder) / "notebooks", names)
         config = config.model_copy(
-            update={"data_dir": data_dir, "notebooks_dir": Path(folder) / "notebooks", "reports_dir": Path(folder)}
+            update={
+                "data_dir": data_dir,
+                "notebooks_dir": Path(folder) / "notebooks",
+                "reports_dir": Path(folder),
+                "chart_files": not args.no_chart_files,
+            }
         )
         plan = plan_reports(config, notebooks=names)
         print(f"{len(plan)} reports, {len(names)} notebooks, data {data_dir.relative_to(PROJECT_ROOT)}", flush=True)
