@@ -19,7 +19,7 @@ from analysis.pipeline.files import write_atomically
 from analysis.pipeline.manifest import MANIFEST
 from analysis.pipeline.markets import market_label, market_names
 from analysis.pipeline.recorded import ReportEntry, report_entries
-from analysis.pipeline.summary import SUMMARY, write_summary
+from analysis.pipeline.summary import SUMMARY, page_head, write_summary
 
 INDEX = "index.html"
 COMPLETE = ("ok", "failed")  # every planned report was attempted
@@ -162,13 +162,7 @@ def index_page(
     others = all_runs if runs_prefix == "" else [other for other in all_runs if other["run_id"] != run_id]
     return "\n".join(
         [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            '<head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            '<link rel="icon" href="data:,">',
-            f"<title>Reports — run {_text(run_id)}</title>",
-            f"<style>{PAGE_CSS}</style></head>",
+            *page_head(f"Reports — run {run_id}", PAGE_CSS),
             "<body><main>",
             f"<h1>Reports — run {_text(run_id)}</h1>",
             f'<p class="summary-link"><a href="{_href(link_prefix, SUMMARY)}">Executive summary</a></p>'

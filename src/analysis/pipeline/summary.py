@@ -97,13 +97,7 @@ def summary_page(manifest: dict, entries: list[ReportEntry], names: Mapping[str,
     contents += [(_market_anchor(market), market_label(market, names)) for market in markets]
     return "\n".join(
         [
-            "<!DOCTYPE html>",
-            '<html lang="en">',
-            '<head><meta charset="utf-8">',
-            '<meta name="viewport" content="width=device-width, initial-scale=1">',
-            '<link rel="icon" href="data:,">',
-            f"<title>Executive summary — run {_text(run_id)}</title>",
-            f"<style>{SUMMARY_CSS}</style></head>",
+            *page_head(f"Executive summary — run {run_id}", SUMMARY_CSS),
             "<body><main>",
             f'<nav><a href="{RUN_INDEX}">Every report of this run</a><a href="../{RUN_INDEX}">All runs</a></nav>',
             f"<h1>Executive summary — run {_text(run_id)}</h1>",
@@ -281,6 +275,19 @@ def _link(entry: ReportEntry, text: str) -> str:
 
 def _market_anchor(market: str) -> str:
     return "market-" + "".join(character for character in market if character.isalnum())
+
+
+def page_head(title: str, css: str) -> list[str]:
+    """The opening lines of a self-contained page of the run, up to ``</head>``: ``title`` escaped, ``css`` inline."""
+    return [
+        "<!DOCTYPE html>",
+        '<html lang="en">',
+        '<head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        '<link rel="icon" href="data:,">',
+        f"<title>{_text(title)}</title>",
+        f"<style>{css}</style></head>",
+    ]
 
 
 def _text(value: object) -> str:

@@ -90,16 +90,26 @@ def findings(analysis: ExperimentAnalysis) -> list[str]:
     return sentences
 
 
+# How the primary lift's interval stands against the target: the readout's words, and the verdict they state.
+TARGET_STATEMENTS = {
+    "which the whole interval exceeds": "met",
+    "which the whole interval falls short of": "missed",
+    "and the whole interval lies within it": "met",
+    "which the interval overlaps": "inconclusive",
+}
+
+
 def _against_target(row: pd.Series, low: float, high: float) -> str:
+    exceeds, falls_short, lies_within, overlaps = TARGET_STATEMENTS
     target = f"the target is {_signed(low)} to {_signed(high)}"
     ci_low, ci_high = row["relative_lift_ci_low"], row["relative_lift_ci_high"]
     if ci_low > high:
-        return f"{target}, which the whole interval exceeds"
+        return f"{target}, {exceeds}"
     if ci_high < low:
-        return f"{target}, which the whole interval falls short of"
+        return f"{target}, {falls_short}"
     if low <= ci_low and ci_high <= high:
-        return f"{target}, and the whole interval lies within it"
-    return f"{target}, which the interval overlaps"
+        return f"{target}, {lies_within}"
+    return f"{target}, {overlaps}"
 
 
 def _segment_sentences(analysis: ExperimentAnalysis) -> list[str]:

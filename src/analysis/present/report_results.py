@@ -24,13 +24,6 @@ from analysis.present.results import VERDICTS, Kpi, Verdict
 SCOPE_PREFIX = re.compile(r"^Scope: [^.]*\. ")  # "Scope: DE, 01 Jan 2025 to 30 Jun 2026. " opening a finding
 PERIOD_WORDS = {"week": "weekly", "month": "monthly", "quarter": "quarterly"}
 CHANGE_SENTENCE_STARTS = ("Conversion rose from", "Conversion fell from", "Conversion moved from")
-# the experiment readout's statement of the primary lift's interval against the target -> the verdict it states
-TARGET_STATEMENTS = {
-    "which the whole interval exceeds": "met",
-    "and the whole interval lies within it": "met",
-    "which the whole interval falls short of": "missed",
-    "which the interval overlaps": "inconclusive",
-}
 GAP_TRENDS = {"closing": "fall", "widening": "rise", "no clear trend": "none"}  # the gap to the leader's direction
 
 
@@ -285,13 +278,13 @@ def experiment_verdicts(analysis: Any, sentences: Sequence[str] | None = None) -
     said = _primary_sentence(analysis, sentences)
     _, found, statement = said.partition("; the target is ")
     target, _, ending = statement.removesuffix(".").partition(", ")
-    if not found or ending not in TARGET_STATEMENTS:
+    if not found or ending not in experiment.TARGET_STATEMENTS:
         return []
     return [
         Verdict(
             analysis.primary,
             experiment.metric_label(analysis.primary).capitalize(),
-            TARGET_STATEMENTS[ending],
+            experiment.TARGET_STATEMENTS[ending],
             experiment.lift_text(analysis.primary_row),
             target,
         )
