@@ -30,6 +30,7 @@ from analysis.config import KERNEL_NAME, PROJECT_ROOT
 from analysis.pipeline.charts import keep_charts_beside
 from analysis.pipeline.engine import kernel_environment
 from analysis.pipeline.files import path_inside, safe_name, temporary_sibling, write_atomically
+from analysis.pipeline.kernel_forks import fork_server
 from analysis.pipeline.kernels import ReportKernelManager, finish_exits
 from analysis.pipeline.paths import PathScrubber
 from analysis.pipeline.plan import PlannedReport
@@ -340,7 +341,10 @@ def run_in_pool(tasks: list[ReportTask], jobs: int, on_result: Any) -> PoolOutco
     # Workers never use what other parent threads may hold (the DuckDB of config validation), so forking
     # is safe here; the start method is explicit because Python 3.14 changes the default.
     context = multiprocessing.get_context("fork")
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_prepare_worker) as pool:
+    with (
+        fork_server(KERNEL_NAME),  # before the workers fork: they inherit it
+        ProcessPoolExecutor(max_workers=jobs, mp_context=context, initializer=_prepare_worker) as pool,
+    ):
         futures: dict[Future, int] = {pool.submit(make_report, task): index for index, task in enumerate(tasks)}
         try:
             for future in as_completed(futures):

@@ -9,6 +9,8 @@
   teardown of pandas, scipy, ibis...). Its report does not need to wait: the kernel is asked to shut down, the worker
   writes and renders the report meanwhile, and :func:`finish_exits` then waits for the process (killing it after
   :data:`EXIT_WAIT_SECONDS`), so a kernel never outlives its report.
+- **Forked from the run's server** when there is one (:mod:`~analysis.pipeline.kernel_forks`): the kernel command
+  becomes the fork server's stub, and the kernel skips importing the libraries again.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import tempfile
 
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import default
+
+from analysis.pipeline.kernel_forks import stub_command
 
 # How long a kernel asked to shut down may take to end before it is killed.
 EXIT_WAIT_SECONDS = 10.0
@@ -45,6 +49,10 @@ class ReportKernelManager(AsyncKernelManager):
         if self.transport == "ipc":  # short: a Unix socket path is limited to about 100 bytes
             return os.path.join(tempfile.gettempdir(), f"wbk-{secrets.token_hex(6)}")
         return super()._ip_default()
+
+    def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+        """The kernel command, started through the run's fork server when there is one."""
+        return stub_command(super().format_kernel_cmd(extra_arguments))
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         if now or restart or not self.owns_kernel or not self.has_kernel:
