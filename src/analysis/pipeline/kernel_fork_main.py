@@ -5,13 +5,14 @@ Never imported by a kernel or by the analysis: the run starts it as a script, in
     python kernel_fork_main.py serve ADDRESS               # the server: imports the libraries once, forks kernels
     python -S -P kernel_fork_main.py stub ADDRESS -- CMD   # what jupyter_client starts in place of kernel CMD
 
-**The server** binds the Unix socket ``ADDRESS``, imports the libraries every report's kernel imports (:data:`PRELOAD`,
-third-party only: nothing of the analysis, whose modules read the report's settings when imported), then serves
-requests, one connection per kernel. For each it forks a child that takes the stub's standard streams, environment,
-working directory and arguments, reseeds NumPy's global generator, and runs ipykernel exactly as ``python -m
-ipykernel_launcher`` does. The child's namespace is new: the server never runs report code, so nothing of one report
-reaches the next. When a child ends, the server sends its exit status to its stub; when a stub goes away (killed by
-jupyter_client), the server kills its child. The server ends when its parent does or on SIGTERM, killing its children.
+**The server** binds the Unix socket ``ADDRESS`` and serves requests, one connection per kernel, importing the
+libraries every report's kernel imports (:data:`PRELOAD`, third-party only: nothing of the analysis, whose modules
+read the report's settings when imported) one at a time while no request waits, so a kernel never waits for the
+imports. For each request it forks a child that takes the stub's standard streams, environment, working directory and
+arguments, reseeds NumPy's global generator, and runs ipykernel as ``python -m ipykernel_launcher`` does. The child's
+namespace is new: the server never runs report code, so nothing of one report reaches the next. When a child ends,
+the server sends its exit status to its stub; when a stub goes away (killed by jupyter_client, or its worker died),
+the server kills its child. The server ends when its parent does or on SIGTERM, killing its children.
 
 **The stub** is the process jupyter_client knows as the kernel: it sends its request (standard streams passed as file
 descriptors), forwards the signals it receives (an interrupt is SIGINT to its process group) to the kernel and exits
@@ -37,7 +38,7 @@ import traceback
 import warnings
 
 # Imported once by the server. Modules the kernels of the reports import, costly to import, and free of import-time
-# settings that differ between reports (matplotlib reads MPLBACKEND, set as ipykernel sets it; see preload()).
+# settings that differ between reports (matplotlib reads MPLBACKEND, set as ipykernel sets it; see Preloaded).
 PRELOAD = (
     "ipykernel.kernelapp",
     "numpy",
@@ -102,15 +103,16 @@ def _more(sock: socket.socket) -> bytes:
 
 
 def serve(address: str) -> None:
-    """Bind ``address``, preload, and fork a kernel per request until the parent ends or SIGTERM."""
+    """Bind ``address``, then fork a kernel per request until the parent ends or SIGTERM, importing :data:`PRELOAD`
+    one library at a time while no request waits (a kernel forked before the end imports the rest itself)."""
     parent = os.getppid()
     die_with_parent()
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(address)
-    listener.listen(64)  # requests queue here while the libraries load
+    listener.listen(64)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
-    imported = preload()
+    preloaded = Preloaded()
     wake_read, wake_write = os.pipe()
     os.set_blocking(wake_write, False)
     signal.set_wakeup_fd(wake_write)
@@ -122,14 +124,15 @@ def serve(address: str) -> None:
     private = [listener, wake_read, wake_write]
     try:
         while not stopping and os.getppid() == parent:
-            for key, _ in selector.select(timeout=1.0):
+            for key, _ in selector.select(timeout=0 if preloaded.pending else 1.0):
                 if key.fileobj is listener:
-                    _accept(listener, selector, children, private, imported)
+                    _accept(listener, selector, children, private, preloaded.changes())
                 elif key.fileobj == wake_read:
                     os.read(wake_read, 4096)
                 else:  # a stub closed its connection (it was killed): its kernel goes too
                     _kill(_pid_of(children, key.fileobj))
             _reap(children, selector)
+            preloaded.next()
     finally:
         for pid in list(children):
             _kill(pid)
@@ -137,22 +140,30 @@ def serve(address: str) -> None:
         os.unlink(address)
 
 
-def preload() -> dict:
-    """Import :data:`PRELOAD` (a library that fails to import is left for the kernel to import, or fail on); return
-    what the imports changed that a kernel would have from importing them itself: environment variables they set and
-    warning filters they added (ipykernel's own first, as in a kernel, where it is imported before any library)."""
-    os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
-    environment = dict(os.environ)
-    filters = list(warnings.filters)
-    for position, name in enumerate(PRELOAD):
-        with contextlib.suppress(Exception):  # a library that fails here: the kernel imports it, as without the server
-            importlib.import_module(name)
-        if position == 0:
-            filters = list(warnings.filters)
-    return {
-        "environ": {key: value for key, value in os.environ.items() if environment.get(key) != value},
-        "filters": [entry for entry in warnings.filters if entry not in filters],
-    }
+class Preloaded:
+    """The libraries of :data:`PRELOAD` imported so far, and what importing them changed that a kernel would have
+    from importing them itself: environment variables they set and warning filters they added (those after
+    ipykernel's own, which a kernel has before any library)."""
+
+    def __init__(self) -> None:
+        os.environ.setdefault("MPLBACKEND", INLINE_BACKEND)
+        self.environment = dict(os.environ)
+        self.pending = list(PRELOAD)
+        self.next()  # ipykernel: every kernel needs it
+        self.filters = list(warnings.filters)
+
+    def next(self) -> None:
+        """Import the next library (one that fails here is left for the kernel to import, or fail on)."""
+        if self.pending:
+            with contextlib.suppress(Exception):
+                importlib.import_module(self.pending.pop(0))
+
+    def changes(self) -> dict:
+        """What the imports so far changed (for :func:`run_kernel`)."""
+        return {
+            "environ": {key: value for key, value in os.environ.items() if self.environment.get(key) != value},
+            "filters": [entry for entry in warnings.filters if entry not in self.filters],
+        }
 
 
 def _accept(listener, selector, children, private, imported: dict) -> None:
@@ -192,7 +203,7 @@ def _accept(listener, selector, children, private, imported: dict) -> None:
 def run_kernel(request: dict, fds: list[int], imported: dict) -> int:
     """In the forked child: become the kernel ``request`` describes and run it; its exit code.
 
-    ``imported`` is what :func:`preload` returned: what importing the libraries changed in the server, which a kernel
+    ``imported`` is :meth:`Preloaded.changes`: what importing the libraries changed in the server, which a kernel
     started from scratch gets by importing them after it started.
     """
     signal.set_wakeup_fd(-1)

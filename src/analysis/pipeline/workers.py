@@ -5,8 +5,10 @@ A run is one ``workbook run`` process, its pool of worker processes and one Jupy
 - A worker asks Linux to kill it when its parent dies (``prctl(PR_SET_PDEATHSIG, SIGKILL)``), and a watchdog thread
   ends it when its parent changes, for systems without ``prctl``: a ``kill -9`` of the run leaves no worker writing
   into a dead run.
-- A kernel is a child of its worker; jupyter_client gives it the worker's pid (``JPY_PARENT_PID``), and ipykernel's
-  parent poller ends the kernel within a second of its worker's death.
+- A kernel started from scratch is a child of its worker; jupyter_client gives it the worker's pid
+  (``JPY_PARENT_PID``), and ipykernel's parent poller ends the kernel within a second of its worker's death. A forked
+  kernel (:mod:`~analysis.pipeline.kernel_forks`) is a child of the run's fork server and dies with it; its worker
+  knows it through a stub, which leaves when its worker dies, and the server then kills the kernel.
 - Workers ignore Ctrl-C and SIGTERM: the run process catches both (:func:`stop_signals`), stops its workers
   (:func:`stop_workers`) and records the run as interrupted.
 """
