@@ -17,8 +17,10 @@ run) is timed too, as the baseline of the DuckDB list path that ``funnel`` takes
 ``--modes`` times every public call the funnel report makes, each against an honest scan of the columns it reads (every
 value decoded: byte lengths of strings, the sum of the times; nothing answerable from Parquet statistics): ``funnel``
 in every mode for both units (by segment), ``time_to_convert`` and ``weekly_conversion`` as the notebook calls them
-(by session, no breakdown) and the whole ``analyse_funnel`` of the notebook's defaults. Tasks take turns, one fresh
-process each; figures are medians of wall-clock and CPU seconds and the largest peak memory::
+(by session, no breakdown) and the whole ``analyse_funnel`` of the notebook's defaults; and the engine's floor for
+each unit: the funnel's events grouped by unit and counted, or gathered in one list per unit, and nothing else (no exact
+funnel on DuckDB does less). Tasks take turns, one fresh process each; figures are medians of wall-clock and CPU
+seconds and the largest peak memory::
 
     .venv/bin/python benchmarks/bench_funnel.py --modes --data-dir data/bench/demo_400000 --runs 3
     .venv/bin/python benchmarks/bench_funnel.py --modes --data-dir data/bench/experiment_4000000 --runs 1
@@ -104,6 +106,8 @@ def child(task: str, data_dir: Path, memory_limit: str) -> dict:
             check = int(table.loc[table["step_index"] == 1, "units"].sum())
         elif task.startswith("scan_"):
             check = honest_scan(con, events, MODE_SCANS[task])
+        elif task.startswith("floor_"):
+            check = engine_floor(con, data_dir / "events.parquet", *task.split("_")[1:])
         elif ":" in task:
             check = run_call(events, *task.split(":"))
         elif task == "pandas":
@@ -140,6 +144,24 @@ def honest_scan(con, events, columns: list[str]) -> int:
     query = events.select(*columns)
     sql = ibis.to_sql(query, dialect="duckdb")
     return int(con.con.execute(f"SELECT count(*), {', '.join(parts)} FROM ({sql})").fetchall()[0][0])
+
+
+FLOORS = {f"floor_{kind}_{unit}": f"scan_{unit}" for kind in ("count", "list") for unit in ("user", "session")}
+UNIT_KEYS = {"user": "user_id", "session": "user_id, session_id"}
+
+
+def engine_floor(con, path: Path, kind: str, unit: str) -> int:
+    """What any exact funnel on DuckDB costs at least: the funnel's events grouped by unit and counted (``count``),
+    or gathered into one list per unit as packed ``epoch_us * 16 + step`` numbers (``list``), and nothing else."""
+    steps = ", ".join(f"'{step}'" for step in STEPS)
+    step = "CASE event_name " + " ".join(f"WHEN '{name}' THEN {i}" for i, name in enumerate(STEPS)) + " END"
+    gathered = "count(*) AS n" if kind == "count" else f"list(epoch_us(event_time) * 16 + {step}) AS n"
+    measure = "sum(n)" if kind == "count" else "sum(len(n))"
+    query = (
+        f"SELECT count(*), {measure} FROM (SELECT {gathered} FROM read_parquet('{path}') "
+        f"WHERE event_name IN ({steps}) GROUP BY {UNIT_KEYS[unit]})"
+    )
+    return int(con.con.execute(query).fetchall()[0][0])
 
 
 def run_call(events, call: str, mode: str, unit: str) -> int:
@@ -211,10 +233,11 @@ def bench_modes(data: Path, runs: int, memory_limit: str, src: str, only: list[s
     """Every funnel call of the report against the scan of its columns (see the module docstring)."""
     calls = [task for task in MODE_TASKS if not only or any(o in task for o in only)]
     scans = list(dict.fromkeys(MODE_TASKS[task] for task in calls))
-    results = measure_alternating([*scans, *calls], data, runs, memory_limit, src)
+    floors = [floor for floor, scan in FLOORS.items() if scan in scans]
+    results = measure_alternating([*scans, *floors, *calls], data, runs, memory_limit, src)
     rows = []
-    for task in calls:
-        scan = results[MODE_TASKS[task]]
+    for task in [*floors, *calls]:
+        scan = results[{**MODE_TASKS, **FLOORS}[task]]
         scan_s = statistics.median(r["seconds"] for r in scan)
         own = results[task]
         seconds = statistics.median(r["seconds"] for r in own)
