@@ -34,6 +34,7 @@ import signal
 import socket
 import struct
 import sys
+import time
 import traceback
 import warnings
 
@@ -218,6 +219,7 @@ def run_kernel(request: dict, fds: list[int], imported: dict) -> int:
         os.close(fd)
     os.environ.clear()
     os.environ.update({**imported["environ"], **request["env"]})
+    time.tzset()  # the kernel's TZ, should it differ from the server's
     os.chdir(request["cwd"])
     numpy = sys.modules.get("numpy")
     if numpy is not None:  # its global generator was seeded once, in the server: each kernel draws its own seed
