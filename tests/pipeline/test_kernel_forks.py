@@ -150,21 +150,24 @@ def test_when_a_forked_kernel_is_interrupted_then_the_running_cell_stops():
         run_cells(["import time\ntime.sleep(120)"], timeout=3, interrupt_on_timeout=True)
 
 
+async def started_kernel() -> tuple[ReportKernelManager, int]:
+    """A kernel started as a report's, and its process id as the kernel itself reports it."""
+    manager = ReportKernelManager(kernel_name=KERNEL_NAME)
+    await manager.start_kernel()
+    client = manager.client()
+    client.start_channels()
+    messages = []
+    try:
+        await client.wait_for_ready(timeout=60)
+        await client.execute_interactive("import os; print(os.getpid())", output_hook=messages.append)
+    finally:
+        client.stop_channels()
+    return manager, int(next(m["content"]["text"] for m in messages if m["msg_type"] == "stream"))
+
+
 def test_when_the_stub_is_killed_then_its_forked_kernel_ends():
     async def kernel_pid_then_kill_stub() -> int:
-        manager = ReportKernelManager(kernel_name=KERNEL_NAME)
-        await manager.start_kernel()
-        client = manager.client()
-        client.start_channels()
-        try:
-            await client.wait_for_ready(timeout=60)
-            lines = []
-            await client.execute_interactive(
-                "import os; print(os.getpid())", output_hook=lambda message: lines.append(message)
-            )
-            pid = int(next(m["content"]["text"] for m in lines if m["msg_type"] == "stream"))
-        finally:
-            client.stop_channels()
+        manager, pid = await started_kernel()
         manager.provisioner.process.kill()  # as jupyter_client kills a kernel that does not stop
         manager.provisioner.process.wait()
         await manager.cleanup_resources()
@@ -176,19 +179,8 @@ def test_when_the_stub_is_killed_then_its_forked_kernel_ends():
 
 
 def test_when_the_server_stops_then_no_kernel_of_it_survives():
-    async def kernel_pid() -> int:
-        manager = ReportKernelManager(kernel_name=KERNEL_NAME)
-        await manager.start_kernel()
-        client = manager.client()
-        client.start_channels()
-        lines = []
-        await client.wait_for_ready(timeout=60)
-        await client.execute_interactive("import os; print(os.getpid())", output_hook=lines.append)
-        client.stop_channels()
-        return int(next(m["content"]["text"] for m in lines if m["msg_type"] == "stream"))
-
     with fork_server(KERNEL_NAME) as server:
-        pid = asyncio.run(kernel_pid())
+        _, pid = asyncio.run(started_kernel())
         address = server.address
     assert _ends_within(pid, seconds=10)
     assert not Path(address).exists()
