@@ -225,3 +225,24 @@ def _ends_within(pid: int, seconds: float) -> bool:
 def _reap_if_ours(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+@pytest.mark.parametrize(
+    ("platform", "setting", "enabled"),
+    [
+        ("linux", None, True),
+        ("linux", "0", False),
+        ("linux", "false", False),
+        ("darwin", None, False),  # opt-in where system libraries are not all safe after a fork
+        ("darwin", "1", True),
+        ("darwin", "yes", True),
+    ],
+)
+def test_forking_is_on_by_default_on_linux_only(monkeypatch, platform: str, setting: str | None, enabled: bool):
+    monkeypatch.setattr(kernel_forks.sys, "platform", platform)
+    if setting is None:
+        monkeypatch.delenv(kernel_forks.FORK_SETTING, raising=False)
+    else:
+        monkeypatch.setenv(kernel_forks.FORK_SETTING, setting)
+
+    assert kernel_forks.forking_enabled() is enabled

@@ -12,11 +12,11 @@ that imports those libraries, and each report's kernel is a fork of it:
 - the server never runs report code, and each report has its own process, so no variable, module change or open
   connection of one report reaches the next (``tests/pipeline/test_kernel_forks.py`` proves it, and that a forked
   kernel is configured as a kernel started from scratch: backend, rcParams, options, paths, random seeds);
-- the kernel ends without the interpreter's teardown (its report is written by then), which saved another fraction
-  of a second of CPU per report.
+- the kernel ends without the interpreter's teardown: its report is written by then.
 
-Nothing depends on the server: without one (Windows, ``WORKBOOK_FORK_KERNELS=0``, a kernel spec that is not this
-interpreter's ipykernel) kernels start as before, and a stub that finds no server becomes the kernel command itself.
+Nothing depends on the server: without one (Windows; macOS unless ``WORKBOOK_FORK_KERNELS=1``;
+``WORKBOOK_FORK_KERNELS=0``; a kernel spec that is not this interpreter's ipykernel) kernels start as before, and a
+stub that finds no server becomes the kernel command itself.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-FORK_SETTING = "WORKBOOK_FORK_KERNELS"  # "0", "false" or "no" switches forking off
+FORK_SETTING = "WORKBOOK_FORK_KERNELS"  # see forking_enabled()
 SCRIPT = Path(__file__).with_name("kernel_fork_main.py")
 LAUNCHER = "ipykernel_launcher"
 STOP_SECONDS = 5.0
@@ -52,9 +52,13 @@ _server: ForkServer | None = None  # the run's server; worker processes, forked 
 
 
 def forking_enabled() -> bool:
-    """Whether runs fork their kernels: POSIX systems, unless ``WORKBOOK_FORK_KERNELS`` says 0, false or no."""
-    setting = os.environ.get(FORK_SETTING, "1").strip().lower()
-    return os.name == "posix" and sys.platform != "cygwin" and setting not in {"0", "false", "no"}
+    """Whether runs fork their kernels: on Linux unless ``WORKBOOK_FORK_KERNELS`` says 0, false or no; on macOS and
+    other POSIX systems only when it says 1, true or yes (macOS system libraries are not all safe to use after a fork,
+    which is why Python's multiprocessing stopped forking there); never on Windows."""
+    setting = os.environ.get(FORK_SETTING, "").strip().lower()
+    if os.name != "posix" or sys.platform == "cygwin" or setting in {"0", "false", "no"}:
+        return False
+    return sys.platform.startswith("linux") or setting in {"1", "true", "yes"}
 
 
 def kernel_prefix(kernel_name: str) -> tuple[str, ...] | None:
