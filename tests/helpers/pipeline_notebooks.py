@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import nbformat
 from nbformat import v4
 
-from analysis.config import KERNEL_NAME
+from analysis.config import KERNEL_NAME, NOTEBOOKS_DIR
+from analysis.pipeline import load_run_config, run_reports
+from analysis.pipeline.run import RunResult
 
 PARAMETERS_CELL = """\
 market = "US"  # ISO alpha-2 market code, or "ALL"
@@ -69,3 +72,23 @@ def real_run_config_on_test_data(folder: Path) -> Path:
     path = folder / "workbook.yml"
     path.write_text(yaml.safe_dump(raw))
     return path
+
+
+REAL_RUN_CONFIG = """\
+data_dir: {data}
+reports_dir: reports
+notebooks_dir: {notebooks_dir}
+period: {{start: 2025-01-01, end: 2026-06-30}}
+markets: [{markets}]
+notebooks:
+"""
+
+
+def run_real_notebooks(
+    project: Path, data: Path, markets: Sequence[str], notebooks: str, *, jobs: int = 2
+) -> RunResult:
+    """Run the project's own notebooks over ``data`` for ``markets`` (2025-01-01 to 2026-06-30), reports in
+    ``project/reports``; ``notebooks`` is the YAML list under ``notebooks:`` in ``workbook.yml``."""
+    config = REAL_RUN_CONFIG.format(data=data, notebooks_dir=NOTEBOOKS_DIR, markets=", ".join(markets)) + notebooks
+    (project / "workbook.yml").write_text(config)
+    return run_reports(load_run_config(project / "workbook.yml"), jobs=jobs, progress=lambda line: None)

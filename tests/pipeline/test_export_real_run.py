@@ -11,11 +11,11 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 import pytest
+from helpers.pipeline_notebooks import run_real_notebooks
 from openpyxl import load_workbook
 from pptx import Presentation
 
-from analysis.config import DATA_DIR, NOTEBOOKS_DIR
-from analysis.pipeline import load_run_config, run_reports
+from analysis.config import DATA_DIR
 from analysis.pipeline.charts import chart_files, chart_records, charts_folder
 from analysis.pipeline.export import export_run
 from analysis.pipeline.recorded import recorded_results
@@ -23,13 +23,7 @@ from analysis.present.capture import TABLE_MIME
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """\
-data_dir: {data}
-reports_dir: reports
-notebooks_dir: {notebooks}
-period: {{start: 2025-01-01, end: 2026-06-30}}
-markets: [US]
-notebooks:
+NOTEBOOKS = """\
   - notebook: customer_journey_funnel
 """
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
@@ -39,8 +33,7 @@ TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
 def exported(tmp_path_factory):
     data = Path(os.environ.get("WORKBOOK_DATA_DIR") or DATA_DIR / "test-small")
     project = tmp_path_factory.mktemp("real-run")
-    (project / "workbook.yml").write_text(CONFIG.format(data=data, notebooks=NOTEBOOKS_DIR))
-    run = run_reports(load_run_config(project / "workbook.yml"), jobs=1, progress=lambda line: None)
+    run = run_real_notebooks(project, data, ["US"], NOTEBOOKS, jobs=1)
     assert run.status == "ok", run.failed
     files = export_run(run.run_id, project / "reports")
     return data, project, run.run_dir, files

@@ -9,21 +9,15 @@ import re
 from pathlib import Path
 
 import pytest
+from helpers.pipeline_notebooks import run_real_notebooks
 
-from analysis.config import DATA_DIR, NOTEBOOKS_DIR
-from analysis.pipeline import load_run_config, run_reports
+from analysis.config import DATA_DIR
 from analysis.pipeline.recorded import report_entries
 from analysis.pipeline.summary import SUMMARY
 
 pytestmark = pytest.mark.slow
 
-CONFIG = """\
-data_dir: {data}
-reports_dir: reports
-notebooks_dir: {notebooks}
-period: {{start: 2025-01-01, end: 2026-06-30}}
-markets: [GB]
-notebooks:
+NOTEBOOKS = """\
   - notebook: data_overview
   - notebook: customer_journey_funnel
   - notebook: competitive_benchmarking
@@ -44,8 +38,7 @@ TABULATED_TRENDS = {
 def run_dir(tmp_path_factory) -> Path:
     data = Path(os.environ.get("WORKBOOK_DATA_DIR") or DATA_DIR / "test-small")
     project = tmp_path_factory.mktemp("summary-run")
-    (project / "workbook.yml").write_text(CONFIG.format(data=data, notebooks=NOTEBOOKS_DIR))
-    run = run_reports(load_run_config(project / "workbook.yml"), jobs=2, progress=lambda line: None)
+    run = run_real_notebooks(project, data, ["GB"], NOTEBOOKS)
     assert run.status == "ok", run.failed
     return run.run_dir
 

@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.pipeline_notebooks import run_real_notebooks
 
-from analysis.config import NOTEBOOKS_DIR, PROJECT_ROOT
-from analysis.pipeline import load_run_config, run_reports
+from analysis.config import PROJECT_ROOT
 
 pytestmark = pytest.mark.slow
 
@@ -26,13 +26,7 @@ ID_COLUMNS = {
     "sellers": ["seller_id"],
 }
 TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]*")
-CONFIG = """\
-data_dir: {data}
-reports_dir: reports
-notebooks_dir: {notebooks}
-period: {{start: 2025-01-01, end: 2026-06-30}}
-markets: [GB, DE]
-notebooks:
+NOTEBOOKS = """\
   - notebook: data_overview
   - notebook: customer_journey_funnel
   - notebook: market_entry_scoring
@@ -62,8 +56,7 @@ def deliverables(tmp_path_factory) -> tuple[list[Path], Path]:
     for data in (demo, with_repeated_orders(demo, root / "repeated-orders")):
         project = root / f"project-{data.name}"
         project.mkdir()
-        (project / "workbook.yml").write_text(CONFIG.format(data=data, notebooks=NOTEBOOKS_DIR))
-        run_reports(load_run_config(project / "workbook.yml"), jobs=2, progress=lambda line: None)
+        run_real_notebooks(project, data, ["GB", "DE"], NOTEBOOKS)
         files += [p for p in (project / "reports").rglob("*") if p.suffix in (".html", ".ipynb", ".json")]
     return files, root
 

@@ -14,10 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers.pipeline_notebooks import run_real_notebooks
 from playwright.sync_api import sync_playwright
-
-from analysis.config import NOTEBOOKS_DIR
-from analysis.pipeline import load_run_config, run_reports
 
 pytestmark = pytest.mark.slow
 
@@ -31,16 +29,10 @@ FREE_TEXT = {  # columns the contract leaves free: a payload there is valid data
     "benchmarks": ["company", "kpi"],
     "initiatives": ["name"],
 }
-CONFIG = """\
-data_dir: {data}
-reports_dir: reports
-notebooks_dir: {notebooks}
-period: {{start: 2025-01-01, end: 2026-06-30}}
-markets: [GB]
-notebooks:
+NOTEBOOKS = """\
   - notebook: data_overview
   - notebook: customer_journey_funnel
-    parameters: {{min_group_size: 1}}
+    parameters: {min_group_size: 1}
 """
 
 
@@ -85,8 +77,7 @@ def reports(tmp_path_factory) -> list[Path]:
         data = payload_data(root, everywhere)
         project = root / f"project-{data.name}"
         project.mkdir()
-        (project / "workbook.yml").write_text(CONFIG.format(data=data, notebooks=NOTEBOOKS_DIR))
-        result = run_reports(load_run_config(project / "workbook.yml"), jobs=2, progress=lambda line: None)
+        result = run_real_notebooks(project, data, ["GB"], NOTEBOOKS)
         if not everywhere:
             assert [r.status for r in result.results] == ["ok", "ok"], [str(r.error) for r in result.results]
         pages += [r.html_path for r in result.results if r.html_path] + sorted(project.glob("reports/**/index.html"))

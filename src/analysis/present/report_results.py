@@ -37,6 +37,16 @@ def _starting(sentences: Sequence[str], *starts: str) -> str:
     return next((sentence for sentence in sentences if sentence.startswith(starts)), "")
 
 
+def _rate_kpi(name: str, label: str, rate: float, low: float, high: float, **rest: Any) -> Kpi:
+    """A rate with its interval, both printed as the report prints them (percent)."""
+    return Kpi(name, label, fmt.percent(rate), rate, low, high, fmt.interval(low, high), **rest)
+
+
+def _percent_trend(periods: Sequence[str], rates: Sequence[float]) -> tuple[tuple[str, float, str], ...]:
+    """A trend of rates: (period label, rate, rate as the report's table prints it) per period."""
+    return tuple((period, rate, fmt.percent(rate)) for period, rate in zip(periods, rates, strict=True))
+
+
 def _direction(real: Any, difference: float) -> str:
     """The report's call on a change: a real rise or fall by its test's ``real`` column, else ``"none"``."""
     if not bool(real):
@@ -60,32 +70,25 @@ def funnel_kpis(analysis: Any, sentences: Sequence[str] | None = None) -> list[K
     last = analysis.overall.iloc[-1]
     weekly = analysis.weekly
     kpis = [
-        Kpi(
+        _rate_kpi(
             "conversion_rate",
             kpi_label("conversion_rate"),
-            fmt.percent(last.conversion_from_first),
             last.conversion_from_first,
             last.conversion_from_first_ci_low,
             last.conversion_from_first_ci_high,
-            fmt.interval(last.conversion_from_first_ci_low, last.conversion_from_first_ci_high),
-            trend=tuple(
-                (f"{week:%Y-%m-%d}", rate, fmt.percent(rate))
-                for week, rate in zip(weekly["week"], weekly["conversion"], strict=True)
-            ),
+            trend=_percent_trend([f"{week:%Y-%m-%d}" for week in weekly["week"]], weekly["conversion"]),
             trend_label=f"weekly, by the week a {analysis.unit} started (the weekly chart)" if len(weekly) else "",
         )
     ]
     carts = analysis.abandonment_overall.iloc[0]
     if carts.trials:
         kpis.append(
-            Kpi(
+            _rate_kpi(
                 "cart_abandonment_rate",
                 kpi_label("cart_abandonment_rate"),
-                fmt.percent(carts.rate),
                 carts.rate,
                 carts.rate_ci_low,
                 carts.rate_ci_high,
-                fmt.interval(carts.rate_ci_low, carts.rate_ci_high),
             )
         )
     return kpis
@@ -195,17 +198,13 @@ def retention_kpis(analysis: Any, sentences: Sequence[str] | None = None) -> lis
         line = line[(line["market"] == market) & line["complete"]]
         said = _starting(sentences, "Seller retention ") if pd.notna(row["earlier_retention"]) else ""
         kpis.append(
-            Kpi(
+            _rate_kpi(
                 "seller_retention",
                 "Seller retention, last complete quarter",
-                fmt.percent(row["retention"]),
                 row["retention"],
                 row["retention_ci_low"],
                 row["retention_ci_high"],
-                fmt.interval(row["retention_ci_low"], row["retention_ci_high"]),
-                trend=tuple(
-                    (str(q), r, fmt.percent(r)) for q, r in zip(line["quarter"], line["retention"], strict=True)
-                ),
+                trend=_percent_trend([str(quarter) for quarter in line["quarter"]], line["retention"]),
                 trend_label="quarterly, complete quarters (the retention table)",
                 change=said,
                 change_direction=_direction(row["real"], row["difference"]) if said else "",
@@ -224,7 +223,7 @@ def retention_kpis(analysis: Any, sentences: Sequence[str] | None = None) -> lis
                 kpi_label("repeat_customer_rate"),
                 fmt.percent(row["last_rate"]),
                 row["last_rate"],
-                trend=tuple((str(p), r, fmt.percent(r)) for p, r in zip(line["period"], line["rate"], strict=True)),
+                trend=_percent_trend([str(period) for period in line["period"]], line["rate"]),
                 trend_label="quarterly, complete quarters (the repeat-rate chart)",
                 change=said,
                 change_direction=_direction(row["real"], row["difference"]) if said else "",
